@@ -1,0 +1,50 @@
+"""nox sessions: tests, verify (ci profile, writes the report), verify-thorough, lint.
+
+Each session installs torch==2.13.0 first: on these machines that pin is a local CPU wheel,
+while an unpinned torch pulls a multi-GB CUDA build (DEVELOPERS.md).
+"""
+
+import nox
+
+nox.options.sessions = ["tests", "verify", "lint"]
+TORCH = "torch==2.13.0"
+
+
+def _install(session, extra="test"):
+    session.install(TORCH)
+    session.install("-e", f".[{extra}]")
+
+
+@nox.session
+def tests(session):
+    """The test suite (a few minutes on 2 cores)."""
+    _install(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def verify(session):
+    """Every claim and control under the ci profile; report in verify-out/."""
+    _install(session)
+    session.run("python", "-m", "verify", "run", "--profile", "ci", "--out", "verify-out", *session.posargs)
+
+
+@nox.session(name="verify-thorough")
+def verify_thorough(session):
+    """Wider searches, more draws, larger grids; report in verify-thorough-out/."""
+    _install(session)
+    session.run("python", "-m", "verify", "run", "--profile", "thorough", "--out", "verify-thorough-out", *session.posargs)
+
+
+@nox.session(name="false-alarms")
+def false_alarms(session):
+    """The whp and rate claims under 20 seeds: checks the stated false-alarm bound."""
+    _install(session)
+    session.run("python", "-m", "verify", "calibrate", "--seeds", "20", *session.posargs)
+
+
+@nox.session
+def lint(session):
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", "theory", "verify", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "--diff", "theory", "verify", "tests", "noxfile.py")

@@ -1,0 +1,152 @@
+"""The reference network against independent computations (autograd, finite differences)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from theory import ImplicitNetwork, relu_layer
+from theory.solvers import anderson, picard
+
+from .conftest import unit_rows
+
+
+def unrolled_output(net: ImplicitNetwork, A: torch.Tensor, x: torch.Tensor, depth: int) -> torch.Tensor:
+    """f(x) through ``depth`` weight-tied layers from z = 0, differentiable in A (autograd path)."""
+    z = torch.zeros(net.m, dtype=torch.float64)
+    h0 = net.sigma_u * (net.U @ x)
+    for _ in range(depth):
+        z = torch.relu(net.c * (A @ z) + h0)
+    return net.kappa / math.sqrt(net.m) * (net.u @ z)
+
+
+def autograd_jacobian(net: ImplicitNetwork, X: torch.Tensor, depth: int = 200) -> torch.Tensor:
+    rows = []
+    for x in X:
+        A = net.A.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(unrolled_output(net, A, x, depth), A)
+        rows.append(g.reshape(-1))
+    return torch.stack(rows)
+
+
+def test_initialize_is_reproducible_and_gaussian():
+    a = ImplicitNetwork.initialize(d=3, m=50, seed=7)
+    b = ImplicitNetwork.initialize(d=3, m=50, seed=7)
+    c = ImplicitNetwork.initialize(d=3, m=50, seed=8)
+    assert torch.equal(a.A, b.A) and torch.equal(a.U, b.U) and torch.equal(a.u, b.u)
+    assert not torch.equal(a.A, c.A)
+    big = ImplicitNetwork.initialize(d=3, m=400, seed=1)
+    # 160000 N(0,1) entries: mean within 5 standard errors (0.0125) of 0, variance within 2%
+    assert abs(float(big.A.mean())) < 0.0125
+    assert abs(float(big.A.var()) - 1) < 0.02
+
+
+def test_from_arrays_accepts_numpy_and_matches(small_net, X4):
+    twin = ImplicitNetwork.from_arrays(small_net.U.numpy(), small_net.A.numpy(), small_net.u.numpy(), gamma=0.3, sigma_u=1.3, kappa=0.7)
+    assert torch.equal(twin.output(X4), small_net.output(X4))
+
+
+def test_contraction_factor_is_exact_spectral_norm():
+    for m in (30, 300):  # both code paths: LAPACK SVD and ARPACK
+        net = ImplicitNetwork.initialize(d=2, m=m, gamma=0.2, seed=m)
+        s = np.linalg.svd(net.A.numpy(), compute_uv=False)[0]
+        assert net.contraction_factor() == pytest.approx(0.2 * s / math.sqrt(m), rel=1e-13)
+
+
+@pytest.mark.parametrize("method", ["picard", "anderson"])
+def test_equilibrium_residual_and_certificate(small_net, X4, method):
+    eq = small_net.equilibrium(X4, method=method, tol=1e-13)
+    T = relu_layer(eq.Z, small_net.A, small_net.preactivation_offset(X4), small_net.c)
+    res = torch.linalg.vector_norm(T - eq.Z, dim=1)
+    assert float((res / torch.linalg.vector_norm(eq.Z, dim=1)).max()) <= 1e-13
+    assert eq.residual <= 1e-13
+    assert eq.error_bound == pytest.approx(float(res.max()) / (1 - eq.contraction_factor), rel=1e-6)
+    assert eq.iterations == len(eq.trace)
+
+
+def test_equilibrium_unique_from_many_starts(small_net, X4, rng):
+    ref = small_net.equilibrium(X4, tol=1e-14)
+    for k in range(5):
+        Z0 = torch.from_numpy(rng.standard_normal((X4.shape[0], small_net.m)) * 10.0**k)
+        for method in ("picard", "anderson"):
+            eq = small_net.equilibrium(X4, method=method, Z0=Z0, tol=1e-14)
+            # both are within their certified error bounds of the unique fixed point
+            assert float((eq.Z - ref.Z).norm(dim=1).max()) <= eq.error_bound + ref.error_bound + 1e-14
+
+
+def test_anderson_beats_picard_near_the_edge():
+    # rho close to 1: Picard needs many iterations, Anderson far fewer
+    net = ImplicitNetwork.initialize(d=3, m=40, gamma=0.45, seed=0)
+    A = net.A * (0.97 / net.contraction_factor())
+    net = net.with_A(A)
+    X = unit_rows(4, 3, 0)
+    p = net.equilibrium(X, method="picard")
+    a = net.equilibrium(X, method="anderson")
+    assert torch.allclose(p.Z, a.Z, rtol=0, atol=10 * (p.error_bound + a.error_bound))
+    assert a.iterations < p.iterations
+
+
+def test_solvers_return_best_iterate_and_trace():
+    f = lambda x: 0.5 * x + 1.0  # fixed point 2
+    x0 = torch.zeros(3, 4, dtype=torch.float64)
+    for solver in (picard, anderson):
+        r = solver(f, x0, tol=1e-12, max_iter=500)
+        assert r.converged and torch.allclose(r.x, torch.full_like(x0, 2.0), atol=1e-11)
+        assert min(r.trace) == pytest.approx(r.residual) or r.residual <= min(r.trace)
+
+
+def test_gradient_matches_central_differences(small_net, X4, rng):
+    """GR-1: df/dA = (kappa gamma/m) b z^T, against central differences away from kinks."""
+    B, Z, eq = small_net.features(X4, tol=1e-14)
+    h = 1e-5
+    checked = 0
+    for _ in range(6):
+        V = torch.from_numpy(rng.standard_normal((small_net.m, small_net.m)))
+        plus, minus = small_net.with_A(small_net.A + h * V), small_net.with_A(small_net.A - h * V)
+        ep, em = plus.equilibrium(X4, tol=1e-14), minus.equilibrium(X4, tol=1e-14)
+        same = (ep.mask == eq.mask).all(dim=1) & (em.mask == eq.mask).all(dim=1)  # no kink crossed
+        fd = (plus.output(X4, equilibrium=ep) - minus.output(X4, equilibrium=em)) / (2 * h)
+        exact = small_net.gradient_scale * torch.einsum("nm,mk,nk->n", B, V, Z)
+        # truncation O(h^2) ~ 1e-10 and rounding ~ tol/h ~ 1e-9 relative: 1e-7 leaves margin
+        rel = (fd - exact).abs() / exact.abs().clamp(min=1e-12)
+        assert bool((rel[same] < 1e-7).all()), rel
+        checked += int(same.sum())
+    assert checked >= 20  # kinks are rare; most samples are genuinely checked
+
+
+def test_gram_equals_jjt_from_autograd(small_net, X4):
+    """GR-2: the Hadamard form against J J^T with J from autograd through 200 layers."""
+    J = autograd_jacobian(small_net, X4)
+    G = small_net.gram(X4, tol=1e-14)
+    assert torch.allclose(G, J @ J.T, rtol=1e-9, atol=0)
+
+
+def test_loss_gradient_matches_autograd(small_net, X4):
+    y = torch.linspace(-1, 1, X4.shape[0], dtype=torch.float64)
+    grad, loss, r = small_net.loss_gradient(X4, y, tol=1e-14)
+    A = small_net.A.clone().requires_grad_(True)
+    f = torch.stack([unrolled_output(small_net, A, x, 200) for x in X4])
+    L = 0.5 * ((f - y) ** 2).sum()
+    (gA,) = torch.autograd.grad(L, A)
+    assert loss == pytest.approx(float(L.detach()), rel=1e-12)
+    assert torch.allclose(grad, gA, rtol=1e-9, atol=1e-15 * float(gA.abs().max()))
+
+
+def test_unrolled_approaches_equilibrium_geometrically(small_net, X4):
+    eq = small_net.equilibrium(X4, tol=1e-14)
+    rho = small_net.contraction_factor()
+    zs = eq.Z.norm(dim=1)
+    for L in (1, 5, 10, 20):
+        err = (small_net.unrolled(X4, L) - eq.Z).norm(dim=1)
+        assert bool((err <= rho**L * zs + 1e-12).all())
+
+
+def test_output_scale_and_backward_definition(small_net, X4):
+    B, Z, eq = small_net.features(X4, tol=1e-14)
+    f = small_net.output(X4, equilibrium=eq)
+    assert torch.allclose(f, 0.7 / math.sqrt(24) * Z @ small_net.u, rtol=1e-15)
+    # b = D (I - c A^T D)^{-1} u, solved directly for one row (a single, unbatched solve)
+    D = torch.diag(eq.mask[0])
+    b = D @ torch.linalg.solve(torch.eye(24, dtype=torch.float64) - small_net.c * small_net.A.T @ D, small_net.u)
+    assert torch.allclose(B[0], b, rtol=1e-11, atol=1e-13)

@@ -1,0 +1,63 @@
+"""Small helpers shared by the claim modules: instances to networks, rounding tolerances."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..network import ImplicitNetwork
+from .base import Evidence
+
+EPS = float(np.finfo(np.float64).eps)
+
+
+def network_of(inst: dict, A=None) -> ImplicitNetwork:
+    """The network an instance describes (optionally with another implicit layer ``A``)."""
+    return ImplicitNetwork.from_arrays(
+        inst["U"],
+        inst["A"] if A is None else A,
+        inst["u"],
+        gamma=inst["gamma"],
+        sigma_u=inst.get("sigma_u", 1.0),
+        kappa=inst.get("kappa", 1.0),
+    )
+
+
+def rounding(m: int, scale: float, rho: float = 0.0) -> float:
+    """Slack for float64 rounding in a chain of layer evaluations.
+
+    One evaluation of relu(c A z + h) rounds each entry with an error of about
+    eps * (number of terms) * magnitude; summed over m entries in 2-norm that is at most
+    ~ eps * sqrt(m) * m^(1/2) * scale. Errors propagated through a rho-contraction add up to
+    1/(1 - rho) times one step's. A factor 16 covers the constants.
+    """
+    return 16.0 * EPS * m * max(scale, 1e-300) / max(1.0 - rho, 1e-12)
+
+
+def row_norms(Z: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.vector_norm(Z, dim=-1)
+
+
+def rho_below(limit: float):
+    """Hypothesis predicate: the instance's contraction factor is below ``limit``."""
+
+    def test(inst) -> bool:
+        return network_of(inst).contraction_factor() < limit
+
+    return test
+
+
+def fmt(x: float) -> str:
+    return f"{x:.6g}" if math.isfinite(x) else str(x)
+
+
+def worst_row(lhs, rhs, tolerance, why: str, relation: str = "<=", **details) -> Evidence:
+    """Evidence for the row of ``lhs <= rhs`` (vectors, or ``tolerance`` per row) whose
+    normalized slack is smallest, i.e. the row closest to (or deepest into) violation."""
+    lhs = torch.as_tensor(lhs, dtype=torch.float64).reshape(-1)
+    rhs = torch.as_tensor(rhs, dtype=torch.float64).reshape(-1)
+    tol = torch.as_tensor(tolerance, dtype=torch.float64).expand_as(lhs)
+    rows = [Evidence(lhs[i], rhs[i], relation, tol[i], why, {"row": i, **details}) for i in range(len(lhs))]
+    return Evidence.worst(rows)

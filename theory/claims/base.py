@@ -1,0 +1,281 @@
+"""The claim model: a lemma or theorem as an object that can be checked and broken.
+
+A claim has its MATH.md id, a title, its source (which statement of arXiv 2209.15562 or
+which step of its proof), its kind, its hypotheses and a check that returns
+:class:`Evidence` (both sides of the inequality, the relation, the slack, the tolerance and
+why) - never a bare bool. Every claim ships negative controls: deliberately false variants,
+registered with ``control_of`` set, which the suite must refute.
+
+Kinds (MATH.md section 4):
+
+- :class:`ExactClaim`: holds on every instance that meets its hypotheses; ``verify``
+  searches for a counterexample with Hypothesis over ``instances()``.
+- :class:`WhpClaim`: a violation has probability <= ``delta`` over the random draw
+  ``sample(config, seed)``; ``verify`` estimates the rate with a Clopper-Pearson bound.
+- :class:`RateClaim`: ``measure(x, seed)`` is ``O(x^exponent)``; ``verify`` fits the
+  log-log slope with a bootstrap interval.
+- :class:`SymbolicClaim`: ``prove()`` closes an identity with sympy or at high precision.
+
+A user claim is a subclass decorated with :func:`register` (see the README).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+
+class Kind(str, Enum):
+    EXACT = "exact"
+    WHP = "whp"
+    RATE = "rate"
+    SYMBOLIC = "symbolic"
+
+
+RELATIONS = ("<=", ">=", "==")
+
+
+@dataclass
+class Evidence:
+    """One comparison of two computed numbers.
+
+    ``holds`` iff ``slack >= -tolerance``, where ``slack = rhs - lhs`` for ``<=``,
+    ``lhs - rhs`` for ``>=`` and ``-|lhs - rhs|`` for ``==``. ``tolerance_why`` says where
+    the tolerance comes from (rounding, a certified solver error, ...). ``details`` holds
+    whatever else is worth showing (sizes, the contraction factor, intermediate numbers).
+    """
+
+    lhs: float
+    rhs: float
+    relation: str = "<="
+    tolerance: float = 0.0
+    tolerance_why: str = "exact comparison"
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.relation not in RELATIONS:
+            raise ValueError(f"relation must be one of {RELATIONS}, got {self.relation!r}")
+        self.lhs, self.rhs, self.tolerance = float(self.lhs), float(self.rhs), float(self.tolerance)
+
+    @property
+    def slack(self) -> float:
+        if self.relation == "<=":
+            return self.rhs - self.lhs
+        if self.relation == ">=":
+            return self.lhs - self.rhs
+        return -abs(self.lhs - self.rhs)
+
+    @property
+    def holds(self) -> bool:
+        s = self.slack
+        return not math.isnan(s) and s >= -self.tolerance
+
+    @property
+    def normalized_slack(self) -> float:
+        """(slack + tolerance) / scale, finite, for steering a search toward violations."""
+        scale = max(abs(self.lhs), abs(self.rhs))
+        if scale == 0.0:  # 0 vs 0: holds, and a relative margin is undefined; not "close"
+            return 1.0
+        s = (self.slack + self.tolerance) / scale
+        if math.isnan(s):
+            return -1e300
+        return max(min(s, 1e300), -1e300)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lhs": self.lhs,
+            "rhs": self.rhs,
+            "relation": self.relation,
+            "slack": self.slack,
+            "tolerance": self.tolerance,
+            "tolerance_why": self.tolerance_why,
+            "holds": self.holds,
+            "details": self.details,
+        }
+
+    @staticmethod
+    def worst(items: list[Evidence]) -> Evidence:
+        """The item closest to (or furthest into) violation."""
+        return min(items, key=lambda e: e.normalized_slack)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """A named predicate on an instance; an instance that fails it is 'not applicable'."""
+
+    name: str
+    test: Callable[[Any], bool]
+    description: str = ""
+
+    def __call__(self, instance) -> bool:
+        return bool(self.test(instance))
+
+
+class Claim:
+    """Base class; subclass one of the four kinds below and :func:`register` it.
+
+    Class attributes: ``id`` (MATH.md id, or ``ID/ctl-NAME`` for a control), ``title``,
+    ``source``, ``statement`` (the conclusion, as a formula), ``hypotheses``, and for a
+    negative control ``control_of`` (the id of the claim it falsifies) and ``why_false``.
+    """
+
+    id: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    source: ClassVar[str] = ""
+    statement: ClassVar[str] = ""
+    kind: ClassVar[Kind]
+    hypotheses: ClassVar[tuple[Hypothesis, ...]] = ()
+    control_of: ClassVar[str | None] = None
+    why_false: ClassVar[str] = ""
+
+    @property
+    def is_control(self) -> bool:
+        return self.control_of is not None
+
+    def failed_hypotheses(self, instance) -> list[str]:
+        return [h.name for h in self.hypotheses if not h(instance)]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "kind": self.kind.value,
+            "source": self.source,
+            "statement": self.statement,
+            "hypotheses": [h.name + (f": {h.description}" if h.description else "") for h in self.hypotheses],
+            "control_of": self.control_of,
+            "why_false": self.why_false,
+        }
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}: {self.title}>"
+
+
+class ExactClaim(Claim):
+    """Holds on every instance meeting the hypotheses.
+
+    ``domain``: keyword arguments for ``verify.strategies.instances`` (plain data, so the
+    mathematics does not depend on the search machinery). Override :meth:`instances` to
+    search a space of your own. :meth:`check` returns the evidence for one instance.
+    """
+
+    kind = Kind.EXACT
+    domain: ClassVar[dict[str, Any]] = {}
+
+    def instances(self):
+        from verify.strategies import instances
+
+        return instances(**self.domain)
+
+    def check(self, instance) -> Evidence:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class WhpClaim(Claim):
+    """P(violation) <= ``delta(config)`` over the random draw ``sample(config, seed)``.
+
+    ``configs``: profile name -> list of config dicts (the ``"ci"`` entry is the default).
+    """
+
+    kind = Kind.WHP
+    configs: ClassVar[dict[str, list[dict[str, Any]]]] = {}
+
+    def delta(self, config: dict[str, Any]) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def sample(self, config: dict[str, Any], seed: int):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def check(self, instance) -> Evidence:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def configs_for(self, profile: str) -> list[dict[str, Any]]:
+        return self.configs.get(profile) or self.configs["ci"]
+
+
+class RateClaim(Claim):
+    """``measure(x, seed)`` = O(x^exponent) as x grows (``two_sided``: of order exactly).
+
+    ``grids``: profile name -> the geometric grid of x (widths, depths, n). ``exponent_tol``:
+    how far above ``exponent`` the fitted slope's lower confidence limit may lie before the
+    claim counts as refuted, and why (finite sizes mix orders).
+    """
+
+    kind = Kind.RATE
+    exponent: ClassVar[float] = 0.0
+    exponent_tol: ClassVar[float] = 0.1
+    exponent_tol_why: ClassVar[str] = ""
+    two_sided: ClassVar[bool] = False
+    variable: ClassVar[str] = "m"
+    grids: ClassVar[dict[str, list[int]]] = {}
+
+    def measure(self, x: int, seed: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grid_for(self, profile: str) -> list[int]:
+        return self.grids.get(profile) or self.grids["ci"]
+
+
+class SymbolicClaim(Claim):
+    """An identity or closed form: :meth:`prove` returns evidence with lhs = |residual|."""
+
+    kind = Kind.SYMBOLIC
+
+    def prove(self) -> Evidence:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+# ---- registry -------------------------------------------------------------------------
+_REGISTRY: dict[str, Claim] = {}
+
+
+def register(cls):
+    """Class decorator: instantiate ``cls`` and add it to the registry (ids are unique)."""
+    claim = cls() if isinstance(cls, type) else cls
+    if not claim.id:
+        raise ValueError(f"{cls!r} has no id")
+    if not isinstance(getattr(claim, "kind", None), Kind):
+        raise TypeError(f"{claim.id}: subclass ExactClaim, WhpClaim, RateClaim or SymbolicClaim")
+    if claim.id in _REGISTRY and type(_REGISTRY[claim.id]) is not type(claim):
+        raise ValueError(f"claim id {claim.id!r} is already registered by {_REGISTRY[claim.id]!r}")
+    _REGISTRY[claim.id] = claim
+    return cls
+
+
+def unregister(claim_id: str) -> None:
+    _REGISTRY.pop(claim_id, None)
+
+
+def get(claim_id: str) -> Claim:
+    try:
+        return _REGISTRY[claim_id]
+    except KeyError:
+        raise KeyError(f"no claim {claim_id!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def all_claims(*, controls: bool = True) -> list[Claim]:
+    """Registered claims in id order, each followed by its controls when ``controls``."""
+    mains = sorted((c for c in _REGISTRY.values() if not c.is_control), key=lambda c: _id_key(c.id))
+    out: list[Claim] = []
+    for c in mains:
+        out.append(c)
+        if controls:
+            out.extend(controls_of(c.id))
+    orphans = [c for c in _REGISTRY.values() if c.is_control and c.control_of not in _REGISTRY]
+    return out + (sorted(orphans, key=lambda c: c.id) if controls else [])
+
+
+def controls_of(claim_id: str) -> list[Claim]:
+    return sorted((c for c in _REGISTRY.values() if c.control_of == claim_id), key=lambda c: c.id)
+
+
+_SECTION_ORDER = ("WP", "GR", "KG", "TD", "GE")  # MATH.md's order; user prefixes come after
+
+
+def _id_key(claim_id: str):
+    prefix, _, num = claim_id.partition("-")
+    rank = _SECTION_ORDER.index(prefix) if prefix in _SECTION_ORDER else len(_SECTION_ORDER)
+    return (rank, prefix, int(num) if num.isdigit() else 10**9, claim_id)

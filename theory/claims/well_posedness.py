@@ -1,0 +1,243 @@
+"""Well-posedness of the equilibrium (MATH.md section 4, WP-1..WP-5; arXiv 2209.15562).
+
+The paper assumes rho(A) = gamma ||A||_2 / sqrt(m) < 1 so that the layer map is a
+contraction (Banach); WP-1..WP-4 are the standard consequences its proofs use, WP-5 is the
+Gaussian spectral-norm tail bound that makes rho(A(0)) ~ 2 gamma < 1 at initialization.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..errors import ConvergenceError
+from ..network import relu_layer, spectral_norm
+from ._common import EPS, network_of, rho_below, rounding, row_norms, worst_row
+from .base import Evidence, ExactClaim, Hypothesis, WhpClaim, register
+
+RHO_LT_1 = Hypothesis("rho(A) < 1", rho_below(1.0), "gamma ||A||_2 / sqrt(m) < 1")
+REF_TOL = 1e-13  # reference equilibria: relative residual; their error is certified below
+
+
+@register
+class PicardContraction(ExactClaim):
+    id = "WP-1"
+    title = "Contraction: unique equilibrium, Picard error <= rho^k ||z^0 - z*||"
+    source = "Setting of Sec. 2 (well-posedness via Banach's theorem); used in every later proof"
+    statement = "rho(A) < 1 => ||T(z) - T(z')|| <= rho ||z - z'|| and ||z^k - z*|| <= rho^k ||z^0 - z*||"
+    hypotheses = (RHO_LT_1,)
+    domain = {"start": True, "rho": (0.0, 0.999)}
+
+    def check(self, inst) -> Evidence:
+        net = network_of(inst)
+        rho = net.contraction_factor()
+        ref = net.equilibrium(inst["X"], tol=REF_TOL)
+        zs, estar = ref.Z, ref.error_bound
+        H0 = net.preactivation_offset(inst["X"])
+        Z0 = torch.as_tensor(inst["Z0"], dtype=torch.float64)
+        scale = float(row_norms(zs).max() + row_norms(Z0).max() + row_norms(H0).max())
+        rnd = rounding(net.m, scale, rho)
+        items = []
+        # (a) the map contracts: compare T on Z0 and on a second fixed point cloud
+        Zb = torch.from_numpy(np.abs(np.random.default_rng(0).standard_normal(tuple(Z0.shape)))) * (scale / 4)
+        lhs = row_norms(relu_layer(Z0, net.A, H0, net.c) - relu_layer(Zb, net.A, H0, net.c))
+        rhs = rho * row_norms(Z0 - Zb)
+        items.append(worst_row(lhs, rhs, rnd, "float64 rounding of one layer", part="T contracts"))
+        # (b) Picard iterates approach z* at rate rho^k
+        e0 = row_norms(Z0 - zs)
+        steps = 1 if rho <= 0 else min(300, max(1, math.ceil(math.log(1e-9) / math.log(rho))))
+        Z = Z0
+        for k in range(1, steps + 1):
+            Z = relu_layer(Z, net.A, H0, net.c)
+            ek = row_norms(Z - zs)
+            bound = rho**k * e0
+            tol = estar * (1 + rho**k) + rnd
+            why = "certified error of the reference z* (residual / (1 - rho)) on both sides, plus rounding"
+            items.append(worst_row(ek, bound, tol, why, part="Picard rate", k=k))
+        ev = Evidence.worst(items)
+        ev.details.update({"rho": rho, "m": net.m, "n": zs.shape[0], "steps": steps, "reference_error": estar})
+        return ev
+
+
+@register
+class PicardBelowTwo(ExactClaim):
+    id = "WP-1/ctl-rho<2"
+    control_of = "WP-1"
+    title = "Picard converges whenever rho < 2"
+    why_false = "Banach needs rho < 1; a nonnegative rank-one A with 1 < rho < 2 makes ReLU iterates grow like rho^k"
+    source = "negative control"
+    statement = "rho(A) < 2 => Picard reaches relative residual 1e-10 within 5000 iterations"
+    hypotheses = (Hypothesis("rho(A) < 2", rho_below(2.0)),)
+    domain = {"rho": (0.0, 1.999)}
+
+    def check(self, inst) -> Evidence:
+        net = network_of(inst)
+        try:
+            eq = net.equilibrium(inst["X"], method="picard", tol=1e-10, max_iter=5000, allow_noncontractive=True)
+            residual, its = eq.residual, eq.iterations
+        except ConvergenceError as err:
+            residual, its = err.residual, err.iterations
+        return Evidence(
+            residual,
+            1e-10,
+            "<=",
+            0.0,
+            "the solver's own relative-residual test",
+            {"rho": net.contraction_factor(), "iterations": its, "structure": inst.get("structure"), "m": net.m},
+        )
+
+
+@register
+class EquilibriumNormBound(ExactClaim):
+    id = "WP-2"
+    title = "Equilibrium norm bound"
+    source = "Lemma on the boundedness of z* (proof step: ||z*|| <= rho ||z*|| + sigma_u ||U x||)"
+    statement = "||z*(x)|| <= sigma_u ||U x|| / (1 - rho)"
+    hypotheses = (RHO_LT_1,)
+    factor_power = 1.0  # the control drops the 1/(1 - rho) factor
+
+    def check(self, inst) -> Evidence:
+        net = network_of(inst)
+        rho = net.contraction_factor()
+        eq = net.equilibrium(inst["X"], tol=REF_TOL)
+        lhs = row_norms(eq.Z)
+        ux = row_norms(net.preactivation_offset(inst["X"]))  # sigma_u ||U x||
+        rhs = ux / (1.0 - rho) ** self.factor_power
+        tol = eq.error_bound + rounding(net.m, float(lhs.max()), rho)
+        return worst_row(lhs, rhs, tol, "certified solver error plus rounding", rho=rho, m=net.m)
+
+
+@register
+class EquilibriumNormNoFactor(EquilibriumNormBound):
+    id = "WP-2/ctl-no-factor"
+    control_of = "WP-2"
+    title = "Equilibrium norm bound without the 1/(1 - rho) factor"
+    why_false = "the feedback c A z* adds to the input drive; nonnegative A near rho = 1 amplifies it"
+    source = "negative control"
+    statement = "||z*(x)|| <= sigma_u ||U x||"
+    factor_power = 0.0
+
+
+@register
+class ResolventBound(ExactClaim):
+    id = "WP-3"
+    title = "I - c D A invertible with ||(I - c D A)^{-1}||_2 <= 1/(1 - rho)"
+    source = "Proof of the gradient formula (implicit function theorem at the equilibrium)"
+    statement = "for every 0/1 diagonal D: ||(I - c D A)^{-1}||_2 <= 1 / (1 - rho)"
+    hypotheses = (RHO_LT_1,)
+    domain = {"mask": True}
+
+    def rhs(self, rho: float) -> float:
+        return 1.0 / (1.0 - rho)
+
+    def check(self, inst) -> Evidence:
+        net = network_of(inst)
+        rho = net.contraction_factor()
+        M = torch.eye(net.m, dtype=torch.float64) - net.c * torch.as_tensor(inst["D"])[:, None] * net.A
+        smin = float(torch.linalg.svdvals(M)[-1])
+        lhs = 1.0 / smin if smin > 0 else math.inf
+        rhs = self.rhs(rho)
+        # SVD perturbs s_min by <= ~eps m ||M||; 1/s moves by that / s^2.
+        tol = 16 * EPS * net.m * (1 + rho) * rhs**2
+        return Evidence(
+            lhs,
+            rhs,
+            "<=",
+            tol,
+            "backward error of the SVD on s_min",
+            {"rho": rho, "s_min": smin, "m": net.m, "ones_in_D": int(inst["D"].sum())},
+        )
+
+
+@register
+class ResolventFirstOrder(ResolventBound):
+    id = "WP-3/ctl-first-order"
+    control_of = "WP-3"
+    title = "Resolvent bounded by its first-order Neumann truncation 1 + rho"
+    why_false = "(I - M)^{-1} = I + M + M^2 + ...; for M = rho v v^T every term counts"
+    source = "negative control"
+    statement = "||(I - c D A)^{-1}||_2 <= 1 + rho"
+
+    def rhs(self, rho: float) -> float:
+        return 1.0 + rho
+
+
+@register
+class EquilibriumLipschitz(ExactClaim):
+    id = "WP-4"
+    title = "The equilibrium is Lipschitz in A"
+    source = "Perturbation step in the proof of global convergence (bounding the Gram's drift)"
+    statement = "||z*(A) - z*(A')|| <= c ||A - A'||_2 ||z*(A')|| / (1 - rho(A))"
+    hypotheses = (
+        RHO_LT_1,
+        Hypothesis("rho(A') < 1", lambda inst: network_of(inst, inst["A2"]).contraction_factor() < 1.0),
+    )
+    domain = {"perturbation": True}
+    factor_power = 1.0
+
+    def check(self, inst) -> Evidence:
+        net, net2 = network_of(inst), network_of(inst, inst["A2"])
+        rho = net.contraction_factor()
+        eq, eq2 = net.equilibrium(inst["X"], tol=REF_TOL), net2.equilibrium(inst["X"], tol=REF_TOL)
+        dA = spectral_norm(net.A - net2.A)
+        lhs = row_norms(eq.Z - eq2.Z)
+        rhs = net.c * dA * row_norms(eq2.Z) / (1.0 - rho) ** self.factor_power
+        tol = eq.error_bound + eq2.error_bound * (1 + net.c * dA / (1 - rho)) + rounding(net.m, float(row_norms(eq.Z).max()), rho)
+        return worst_row(lhs, rhs, tol, "certified errors of both equilibria plus rounding", rho=rho, dA_2=dA, m=net.m)
+
+
+@register
+class EquilibriumLipschitzNoFactor(EquilibriumLipschitz):
+    id = "WP-4/ctl-no-factor"
+    control_of = "WP-4"
+    title = "Equilibrium Lipschitz in A without the 1/(1 - rho) factor"
+    why_false = "a change of A is fed back through (I - c D A)^{-1}, whose norm reaches 1/(1 - rho)"
+    source = "negative control"
+    statement = "||z*(A) - z*(A')|| <= c ||A - A'||_2 ||z*(A')||"
+    factor_power = 0.0
+
+
+@register
+class SpectralNormTail(WhpClaim):
+    id = "WP-5"
+    title = "Gaussian spectral-norm tail: rho(A(0)) <= 2 gamma + gamma t / sqrt(m)"
+    source = "Initialization lemma (Davidson-Szarek / Gordon bound with Gaussian concentration)"
+    statement = "P(||A(0)||_2 >= 2 sqrt(m) + t) <= exp(-t^2/2)"
+    constant = 2.0
+    configs = {
+        "ci": [{"m": m, "t": t} for m in (16, 64, 256) for t in (0.25, 1.0)],
+        "thorough": [{"m": m, "t": t} for m in (16, 64, 256, 1024) for t in (0.1, 0.25, 1.0, 2.0)],
+    }
+
+    def delta(self, config) -> float:
+        return math.exp(-(config["t"] ** 2) / 2)
+
+    def sample(self, config, seed: int):
+        g = torch.Generator().manual_seed(int(seed))
+        return {"A": torch.randn(config["m"], config["m"], generator=g, dtype=torch.float64).numpy(), **config}
+
+    def check(self, inst) -> Evidence:
+        m = inst["m"]
+        norm = spectral_norm(torch.from_numpy(inst["A"]))
+        bound = self.constant * math.sqrt(m) + inst["t"]
+        return Evidence(
+            norm,
+            bound,
+            "<=",
+            0.0,
+            "{||A|| = bound} has probability 0; the SVD's ~eps ||A|| error is immaterial",
+            {"m": m, "rho_at_gamma_1/4": 0.25 * norm / math.sqrt(m)},
+        )
+
+
+@register
+class SpectralNormTailWrongConstant(SpectralNormTail):
+    id = "WP-5/ctl-sqrt-m"
+    control_of = "WP-5"
+    title = "Spectral norm concentrates at 1.5 sqrt(m)"
+    why_false = "||A||_2 / sqrt(m) -> 2 (Bai-Yin); 1.5 sqrt(m) is below the bulk edge"
+    source = "negative control"
+    statement = "P(||A(0)||_2 >= 1.5 sqrt(m) + t) <= exp(-t^2/2)"
+    constant = 1.5

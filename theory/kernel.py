@@ -1,0 +1,116 @@
+"""The infinite-width kernels (MATH.md section 3; arXiv 2209.15562).
+
+For unit-norm inputs x, x' with s = <x, x'> the pre-activation covariance has diagonal
+k = sigma_u^2 / (1 - gamma^2/2) and correlation p = K(x,x')/k, the unique solution of
+
+    p = (gamma^2 / (2 pi)) (sqrt(1 - p^2) + (pi - arccos p) p) + (1 - gamma^2/2) s   (KG-1)
+
+(the right side has slope (gamma^2/2pi)(pi - arccos p) <= gamma^2/2 < 1). With theta = arccos p,
+
+    Sigma = (k / 2pi) (sin theta + (pi - theta) cos theta),  Edot = (pi - theta) / 2pi,
+    Pi = Edot / (1 - gamma^2 Edot),  G_inf = kappa^2 gamma^2 Sigma Pi,
+    diag G_inf = kappa^2 gamma^2 sigma_u^2 / (2 - gamma^2)^2.
+
+Numerics: ``arccos(1 - eps)`` keeps only half the digits of a nearly parallel pair, so the
+fixed point is solved for q = 1 - p instead, with t = 1 - s = 2 sin^2(phi/2) taken from the
+angle phi between the inputs (computed by Kahan's atan2 formula) and theta = 2 asin(sqrt(q/2)):
+
+    q = (1 - gamma^2/2) t + (gamma^2 / 2pi) (pi q - (sin theta - theta cos theta)),
+
+where sin theta - theta cos theta (~ theta^3/3) is summed from its Taylor series for small
+theta. The map in q has the same slope <= gamma^2/2 <= 1/8, so 40 sweeps reach rounding level.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._validation import DTYPE, as_tensor, check_gamma, check_positive, check_unit_rows
+
+_SERIES_THETA = 0.5  # below this, sin t - t cos t from its series (cancellation above is < 4x)
+
+
+def _sin_minus_tcos(theta: torch.Tensor) -> torch.Tensor:
+    """sin(theta) - theta cos(theta), accurate to rounding for all theta in [0, pi]."""
+    out = torch.sin(theta) - theta * torch.cos(theta)
+    small = theta < _SERIES_THETA
+    if bool(small.any()):
+        # sum_{k>=1} (-1)^{k+1} 2k theta^{2k+1} / (2k+1)!; k <= 9 leaves < 1e-22 relative at 0.5.
+        th = theta[small]
+        t2 = th * th
+        term = th * t2  # theta^3
+        series = torch.zeros_like(th)
+        fact = 6.0  # (2k+1)! at k = 1
+        for k in range(1, 10):
+            series = series + ((-1) ** (k + 1)) * (2 * k) * term / fact
+            term = term * t2
+            fact *= (2 * k + 2) * (2 * k + 3)
+        out[small] = series
+    return out
+
+
+def _one_minus_cosine(X: torch.Tensor) -> torch.Tensor:
+    """t_ij = 1 - cos(phi_ij) = 2 sin^2(phi_ij / 2), phi_ij the angle between rows i and j.
+
+    phi = 2 atan2(||x^ - y^||, ||x^ + y^||) on the normalized rows (Kahan) is accurate to a
+    few ulps for every angle, including nearly parallel and nearly antipodal pairs, and
+    makes the diagonal exactly 0. (The kernel has an infinite slope in p at p = 1 - the
+    sqrt(1 - p) in theta - so 1e-16 of rounding in 1 - <x, y> would move G by ~1e-9.)
+    """
+    Xh = X / torch.linalg.vector_norm(X, dim=1, keepdim=True)
+    minus = torch.cdist(Xh, Xh, compute_mode="donot_use_mm_for_euclid_dist")
+    plus = torch.cdist(Xh, -Xh, compute_mode="donot_use_mm_for_euclid_dist")
+    half = torch.atan2(minus, plus)  # phi / 2
+    return 2.0 * torch.sin(half) ** 2
+
+
+def correlation(t: torch.Tensor, gamma: float, *, sweeps: int = 60) -> torch.Tensor:
+    """q = 1 - p for input 1 - cosine ``t`` (any shape): the KG-1 fixed point, solved in q."""
+    g2 = gamma * gamma
+    q = t.clone()
+    for _ in range(sweeps):
+        theta = 2.0 * torch.asin(torch.sqrt(torch.clamp(q, 0.0, 2.0) / 2.0))
+        q_new = (1.0 - g2 / 2.0) * t + (g2 / (2.0 * math.pi)) * (math.pi * q - _sin_minus_tcos(theta))
+        q_new = torch.clamp(q_new, 0.0, 2.0)
+        # stop at 4 ulp of change: the contraction (<= 1/8 per sweep) leaves rounding only
+        done = bool(((q_new - q).abs() <= 1e-300 + 8.9e-16 * q.abs()).all())
+        q = q_new
+        if done:
+            break
+    return q
+
+
+def kernel_parts(X, *, gamma: float, sigma_u: float = 1.0) -> dict[str, torch.Tensor]:
+    """theta, Sigma, Edot, Pi (all n x n) for the unit rows of X (MATH.md section 3)."""
+    gamma = check_gamma(gamma)
+    sigma_u = check_positive(sigma_u, "sigma_u")
+    X = as_tensor(X, "X", ndim=2)
+    check_unit_rows(X)
+    q = correlation(_one_minus_cosine(X), gamma)
+    theta = 2.0 * torch.asin(torch.sqrt(q / 2.0))
+    k = sigma_u**2 / (1.0 - gamma**2 / 2.0)
+    sigma = (k / (2.0 * math.pi)) * (torch.sin(theta) + (math.pi - theta) * torch.cos(theta))
+    edot = (math.pi - theta) / (2.0 * math.pi)
+    pi_ = edot / (1.0 - gamma**2 * edot)
+    return {"theta": theta, "q": q, "Sigma": sigma, "Edot": edot, "Pi": pi_, "k": torch.tensor(k, dtype=DTYPE)}
+
+
+def limiting_gram(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> torch.Tensor:
+    """G_inf(x_i, x_j) = kappa^2 gamma^2 Sigma Pi for all pairs of unit rows of X (n x n)."""
+    kappa = check_positive(kappa, "kappa")
+    parts = kernel_parts(X, gamma=gamma, sigma_u=sigma_u)
+    G = (kappa**2 * gamma**2) * parts["Sigma"] * parts["Pi"]
+    return 0.5 * (G + G.T)
+
+
+def limiting_gram_diagonal(*, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> float:
+    """kappa^2 gamma^2 sigma_u^2 / (2 - gamma^2)^2, the closed form of diag G_inf (KG-1)."""
+    return kappa**2 * gamma**2 * sigma_u**2 / (2.0 - gamma**2) ** 2
+
+
+def lambda_0(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> float:
+    """lambda_min(G_inf) on the rows of X (KG-2: > 0 under assumption A1)."""
+    G = limiting_gram(X, gamma=gamma, sigma_u=sigma_u, kappa=kappa)
+    return float(torch.linalg.eigvalsh(G)[0])

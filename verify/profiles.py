@@ -1,0 +1,62 @@
+"""Run profiles: how hard the suite searches, and the matching Hypothesis settings.
+
+``ci`` means what Hypothesis' own ``ci`` profile means - derandomized, no deadline, no
+example database, the reproduction blob printed - plus bounded sizes so that the run fits a
+few minutes on 2 cores. ``dev`` is randomized with a persisted example database under
+``.hypothesis/verify`` (failures found once are tried first next time). ``thorough`` searches
+ten times longer and uses the larger grids and draw counts of each claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import Verbosity, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+DATABASE_DIR = ".hypothesis/verify"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    max_examples: int  # Hypothesis examples per exact claim
+    derandomize: bool
+    database: bool
+    whp_draws: int  # independent draws per configuration of a whp claim
+    bootstrap: int  # bootstrap resamples of a rate fit
+    alpha: float = 0.01  # the suite's false-alarm budget (whp + rate claims together)
+
+
+PROFILES = {
+    "ci": Profile("ci", max_examples=60, derandomize=True, database=False, whp_draws=200, bootstrap=2000),
+    "dev": Profile("dev", max_examples=150, derandomize=False, database=True, whp_draws=300, bootstrap=2000),
+    "thorough": Profile("thorough", max_examples=1000, derandomize=False, database=True, whp_draws=2000, bootstrap=10000),
+}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
+
+
+def hypothesis_settings(profile: Profile, *, seeded: bool = False) -> settings:
+    """Hypothesis settings for one exact-claim search under ``profile`` (``seeded``: an
+    explicit ``--seed`` replaces derandomization)."""
+    return settings(
+        max_examples=profile.max_examples,
+        derandomize=profile.derandomize and not seeded,
+        database=DirectoryBasedExampleDatabase(DATABASE_DIR) if profile.database else None,
+        deadline=None,
+        print_blob=True,
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,  # the runner writes its own counterexample files
+        # sizes are drawn small and arrays built from them, so no health check is suppressed
+        suppress_health_check=(),
+    )
+
+
+for _p in PROFILES.values():
+    settings.register_profile(f"verify-{_p.name}", hypothesis_settings(_p))

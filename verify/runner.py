@@ -1,0 +1,366 @@
+"""The runner: tries to break each claim the way its kind allows, and its controls.
+
+- exact: a Hypothesis search over ``claim.instances()``, steered by ``target()`` toward the
+  smallest normalized slack; a violation is shrunk to a small counterexample.
+- whp: independent seeded draws per configuration; one-sided exact binomial test of
+  "violation rate <= delta" at the claim's Bonferroni share of the suite's budget.
+- rate: a geometric grid, several seeds each; log-log slope with a bootstrap interval.
+- symbolic: the claim's sympy proof / high-precision check.
+
+A claim is *refuted* only on a concrete violation (exact, symbolic) or a significant one
+(whp, rate). A negative control passes when it is refuted; one that survives means the check
+lacks power, and fails the run like a refuted claim does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis import given, target
+from hypothesis import seed as hypothesis_seed
+
+from theory.claims import Claim, Evidence, Kind, all_claims, get
+
+from . import serialize
+from .profiles import Profile, get_profile, hypothesis_settings
+from .stats import fit_exponent, split_alpha, violation_test
+
+HOLDS, REFUTED, INCONCLUSIVE, ERROR = "holds", "refuted", "inconclusive", "error"
+MAX_CI_WIDTH = 1.0  # a slope interval wider than this has no power to decide an exponent
+
+
+@dataclass
+class Result:
+    """One claim's (or control's) verdict with its evidence."""
+
+    id: str
+    title: str
+    kind: str
+    control_of: str | None
+    status: str
+    expected: str
+    ok: bool
+    summary: str
+    evidence: dict | None = None
+    stats: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    replay: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Context:
+    profile: Profile
+    seed: int | None
+    alpha: float  # per statistical test (Bonferroni share)
+    out: Path | None
+    cache: dict = field(default_factory=dict)
+
+
+class _Violation(Exception):
+    def __init__(self, instance, evidence: Evidence):
+        super().__init__("violation")
+        self.instance, self.evidence = instance, evidence
+
+
+def _seed_of(*parts: int) -> int:
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
+
+
+# ---- exact -----------------------------------------------------------------------------
+def _run_exact(claim, ctx: Context) -> tuple[str, str, Evidence | None, dict, Any]:
+    stats = {"calls": 0, "not_applicable": 0, "checked": 0}
+    worst: list = [None, None]
+    current: list = [None]
+
+    def body(instance):
+        stats["calls"] += 1
+        current[0] = instance
+        if claim.failed_hypotheses(instance):
+            stats["not_applicable"] += 1
+            return
+        ev = claim.check(instance)
+        stats["checked"] += 1
+        ns = ev.normalized_slack
+        if worst[0] is None or ns < worst[0].normalized_slack:
+            worst[0], worst[1] = ev, instance
+        target(-ns, label="closeness to violation")
+        if not ev.holds:
+            raise _Violation(instance, ev)
+
+    test = given(claim.instances())(body)
+    test._hypothesis_internal_database_key = hashlib.sha384(claim.id.encode()).digest()
+    test = hypothesis_settings(ctx.profile, seeded=ctx.seed is not None)(test)
+    if ctx.seed is not None:
+        test = hypothesis_seed(ctx.seed)(test)
+    try:
+        test()
+    except _Violation as v:
+        ev = v.evidence
+        return REFUTED, f"counterexample: {_ineq(ev)}", ev, stats, v.instance
+    if stats["checked"] == 0:
+        return INCONCLUSIVE, f"no applicable instance in {stats['calls']} tries", None, stats, None
+    ev = worst[0]
+    return HOLDS, f"no violation in {stats['checked']} instances; closest: {_ineq(ev)}", ev, stats, worst[1]
+
+
+# ---- whp -------------------------------------------------------------------------------
+def _run_whp(claim, ctx: Context):
+    configs = claim.configs_for(ctx.profile.name)
+    alpha = ctx.alpha / len(configs)
+    draws = ctx.profile.whp_draws
+    tests, rejected = [], []
+    base = ctx.seed or 0
+    for ci, config in enumerate(configs):
+        k, worst = 0, None
+        violating = []
+        for i in range(draws):
+            s = _seed_of(base, ci, i)
+            key = (type(claim).sample, repr(sorted(config.items())), s)
+            inst = ctx.cache.get(key)
+            if inst is None:
+                inst = ctx.cache[key] = claim.sample(config, s)
+            ev = claim.check(inst)
+            if not ev.holds:
+                k += 1
+                violating.append(s)
+            if worst is None or ev.normalized_slack < worst.normalized_slack:
+                worst = ev
+        t = violation_test(k, draws, claim.delta(config), alpha)
+        rec = {"config": config, **t.to_dict(), "closest": worst.to_dict(), "violating_seeds": violating[:20]}
+        tests.append(rec)
+        if t.rejected:
+            rejected.append(rec)
+    # evidence: the configuration whose lower confidence bound is highest relative to delta
+    pick = max(tests, key=lambda r: r["lower"] - r["delta"])
+    ev = Evidence(
+        pick["lower"],
+        pick["delta"],
+        "<=",
+        0.0,
+        f"one-sided Clopper-Pearson lower bound at level 1 - {alpha:.2g} (Bonferroni share)",
+        {"tests": tests, "draws_per_config": draws},
+    )
+    stats = {"configs": len(configs), "draws": draws * len(configs), "alpha_per_config": alpha}
+    if rejected:
+        r = rejected[0]
+        return (
+            REFUTED,
+            f"violation rate {r['violations']}/{r['draws']} at {r['config']} is significantly above delta={r['delta']:.3g} (p={r['p_value']:.2g})",
+            ev,
+            stats,
+            None,
+        )
+    worst_rate = max(tests, key=lambda r: r["rate"] - r["delta"])
+    return (
+        HOLDS,
+        f"max violation rate {worst_rate['violations']}/{draws} vs delta={worst_rate['delta']:.3g} at {worst_rate['config']}; none significant",
+        ev,
+        stats,
+        None,
+    )
+
+
+# ---- rate ------------------------------------------------------------------------------
+def _run_rate(claim, ctx: Context):
+    grid = claim.grid_for(ctx.profile.name)
+    seeds_n = getattr(claim, "seeds", {}).get(ctx.profile.name) or getattr(claim, "seeds", {}).get("ci", 5)
+    base = ctx.seed or 0
+    values = np.empty((len(grid), seeds_n))
+    for gi, x in enumerate(grid):
+        for si in range(seeds_n):
+            s = _seed_of(base, x, si)
+            key = (type(claim).measure, x, s)
+            if key not in ctx.cache:
+                ctx.cache[key] = float(claim.measure(x, s))
+            values[gi, si] = ctx.cache[key]
+    fit = fit_exponent(grid, values, alpha=ctx.alpha, n_boot=ctx.profile.bootstrap, seed=base)
+    threshold = claim.exponent + claim.exponent_tol
+    details = {"fit": fit.to_dict(), "claimed_exponent": claim.exponent, "tolerance_why": claim.exponent_tol_why, "values": values.tolist()}
+    if hasattr(claim, "describe_setting"):
+        details["setting"] = claim.describe_setting()
+    ev = Evidence(
+        fit.lower,
+        threshold,
+        "<=",
+        0.0,
+        f"lower bootstrap limit (level {1 - ctx.alpha:.4g}) vs claimed exponent + {claim.exponent_tol}",
+        details,
+    )
+    stats = {"grid": list(grid), "seeds": seeds_n}
+    ci = f"slope {fit.slope:.3f}, interval [{fit.lower:.3f}, {fit.upper:.3f}]"
+    if fit.lower > threshold:
+        return REFUTED, f"{ci} lies above the claimed {claim.exponent} (+{claim.exponent_tol})", ev, stats, None
+    if claim.two_sided and fit.upper < claim.exponent - claim.exponent_tol:
+        ev = Evidence(fit.upper, claim.exponent - claim.exponent_tol, ">=", 0.0, ev.tolerance_why, details)
+        return REFUTED, f"{ci} lies below the claimed order {claim.exponent}", ev, stats, None
+    if fit.upper - fit.lower > MAX_CI_WIDTH:
+        return INCONCLUSIVE, f"{ci} too wide to decide", ev, stats, None
+    return HOLDS, f"{ci} consistent with O({claim.variable}^{claim.exponent})", ev, stats, None
+
+
+# ---- symbolic --------------------------------------------------------------------------
+def _run_symbolic(claim, ctx: Context):
+    ev = claim.prove()
+    if ev.holds:
+        return HOLDS, f"proven: residual {ev.lhs:.3g} (tolerance {ev.tolerance:.1g})", ev, {}, None
+    return REFUTED, f"identity fails: residual {ev.lhs:.6g} at the witness", ev, {}, None
+
+
+_RUNNERS: dict[Kind, Callable] = {Kind.EXACT: _run_exact, Kind.WHP: _run_whp, Kind.RATE: _run_rate, Kind.SYMBOLIC: _run_symbolic}
+
+
+def _ineq(ev: Evidence | None) -> str:
+    if ev is None:
+        return "-"
+    return f"{ev.lhs:.6g} {ev.relation} {ev.rhs:.6g} (slack {ev.slack:.3g}, tol {ev.tolerance:.2g})"
+
+
+def run_claim(claim: Claim, ctx: Context) -> Result:
+    expected = REFUTED if claim.is_control else HOLDS
+    t0 = time.perf_counter()
+    instance = None
+    try:
+        status, summary, ev, stats, instance = _RUNNERS[claim.kind](claim, ctx)
+    except Exception as exc:  # a crash in a check is a finding, never a pass
+        status, summary, ev, stats = ERROR, f"{type(exc).__name__}: {exc}", None, {"traceback": traceback.format_exc()}
+    ok = status == expected
+    if claim.is_control and status == HOLDS:
+        summary = "NOT refuted: this check lacks power. " + summary
+    elif claim.is_control and status == REFUTED:
+        summary = "refuted as expected: " + summary
+    res = Result(
+        claim.id,
+        claim.title,
+        claim.kind.value,
+        claim.control_of,
+        status,
+        expected,
+        ok,
+        summary,
+        ev.to_dict() if ev is not None else None,
+        stats,
+        time.perf_counter() - t0,
+    )
+    if status == REFUTED and ctx.out is not None:
+        res.replay = str(write_counterexample(claim, res, instance, ctx))
+    return res
+
+
+def write_counterexample(claim: Claim, res: Result, instance, ctx: Context) -> Path:
+    """A self-contained replay file: the instance (exact claims) or the run's settings."""
+    folder = ctx.out / "counterexamples"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (claim.id.replace("/", "__").replace("<", "lt").replace(">", "gt") + ".json")
+    record = {
+        "claim": claim.id,
+        "module": type(claim).__module__,
+        "mode": "instance" if instance is not None else "run",
+        "instance": instance,
+        "evidence": res.evidence,
+        "summary": res.summary,
+        "profile": ctx.profile.name,
+        "seed": ctx.seed,
+        "alpha": ctx.alpha,
+        "versions": serialize.versions(),
+    }
+    path.write_text(serialize.dumps(record))
+    return path
+
+
+@dataclass
+class Report:
+    results: list[Result]
+    profile: str
+    seed: int | None
+    alpha_total: float
+    alpha_per_test: float
+    statistical_tests: int
+    seconds: float
+    versions: dict
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def false_alarm_statement(self) -> str:
+        return (
+            f"False-alarm bound: P(any true whp/rate claim reported refuted) <= {self.alpha_total:g} "
+            f"(Bonferroni over {self.statistical_tests} statistical claim(s) at {self.alpha_per_test:.3g} each; "
+            "rate intervals are bootstrap approximations). Exact and symbolic refutations are concrete instances."
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "profile": self.profile,
+            "seed": self.seed,
+            "alpha_total": self.alpha_total,
+            "alpha_per_test": self.alpha_per_test,
+            "statistical_tests": self.statistical_tests,
+            "false_alarm_statement": self.false_alarm_statement(),
+            "seconds": self.seconds,
+            "versions": self.versions,
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def select(ids: list[str] | None = None) -> list[Claim]:
+    """Claims named by ``ids`` (a claim id also selects its controls), or all of them."""
+    everything = all_claims()
+    if not ids:
+        return everything
+    chosen: list[Claim] = []
+    for cid in ids:
+        get(cid)  # raises a clear KeyError for an unknown id
+        for c in everything:
+            if (c.id == cid or c.control_of == cid) and c not in chosen:
+                chosen.append(c)
+    return chosen
+
+
+def run(
+    ids: list[str] | None = None,
+    *,
+    profile: str = "ci",
+    seed: int | None = None,
+    out: str | Path | None = None,
+    on_result: Callable[[Result], None] | None = None,
+    on_start: Callable[[Claim], None] | None = None,
+) -> Report:
+    """Run the selected claims and controls; write ``results.json`` and counterexamples to ``out``."""
+    prof = get_profile(profile)
+    claims = select(ids)
+    statistical = sum(1 for c in claims if not c.is_control and c.kind in (Kind.WHP, Kind.RATE))
+    alpha = split_alpha(prof.alpha, statistical)
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        out_path.mkdir(parents=True, exist_ok=True)
+    ctx = Context(prof, seed, alpha, out_path)
+    t0 = time.perf_counter()
+    results = []
+    for claim in claims:
+        if on_start:
+            on_start(claim)
+        res = run_claim(claim, ctx)
+        results.append(res)
+        if on_result:
+            on_result(res)
+    report = Report(results, prof.name, seed, prof.alpha, alpha, statistical, time.perf_counter() - t0, serialize.versions())
+    if out_path is not None:
+        (out_path / "results.json").write_text(serialize.dumps(report.to_dict()))
+    return report
+
+
+def _finite(x: float) -> bool:
+    return isinstance(x, float) and math.isfinite(x)
