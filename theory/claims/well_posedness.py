@@ -68,14 +68,14 @@ class PicardBelowTwo(ExactClaim):
     title = "Picard converges whenever rho < 2"
     why_false = "Banach needs rho < 1; a nonnegative rank-one A with 1 < rho < 2 makes ReLU iterates grow like rho^k"
     source = "negative control"
-    statement = "rho(A) < 2 => Picard reaches relative residual 1e-10 within 5000 iterations"
+    statement = "rho(A) < 2 => Picard reaches relative residual 1e-10 within 2000 iterations"
     hypotheses = (Hypothesis("rho(A) < 2", rho_below(2.0)),)
     domain = {"rho": (0.0, 1.999)}
 
     def check(self, inst) -> Evidence:
         net = network_of(inst)
         try:
-            eq = net.equilibrium(inst["X"], method="picard", tol=1e-10, max_iter=5000, allow_noncontractive=True)
+            eq = net.equilibrium(inst["X"], method="picard", tol=1e-10, max_iter=2000, allow_noncontractive=True)
             residual, its = eq.residual, eq.iterations
         except ConvergenceError as err:
             residual, its = err.residual, err.iterations
