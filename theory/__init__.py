@@ -14,7 +14,7 @@ from .errors import (
     ShapeError,
     TheoryError,
 )
-from .kernel import kernel_parts, lambda_0, limiting_gram, limiting_gram_diagonal
+from .kernel import kernel_parts, lambda_0, limiting_gram, limiting_gram_diagonal, two_layer_ntk
 from .network import Equilibrium, ImplicitNetwork, relu_layer, spectral_norm
 from .solvers import FixedPointResult, anderson, picard
 
@@ -40,4 +40,5 @@ __all__ = [
     "relu_layer",
     "require_a1",
     "spectral_norm",
+    "two_layer_ntk",
 ]

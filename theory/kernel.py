@@ -114,3 +114,15 @@ def lambda_0(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> fl
     """lambda_min(G_inf) on the rows of X (KG-2: > 0 under assumption A1)."""
     G = limiting_gram(X, gamma=gamma, sigma_u=sigma_u, kappa=kappa)
     return float(torch.linalg.eigvalsh(G)[0])
+
+
+def two_layer_ntk(X) -> torch.Tensor:
+    """H_ij = <x_i, x_j> (pi - arccos <x_i, x_j>) / (2 pi): the explicit two-layer ReLU NTK
+    (first layer trained), the contrast of KG-6. Its odd part is only the linear term, so it
+    is singular on more than d antipodal pairs."""
+    X = as_tensor(X, "X", ndim=2)
+    check_unit_rows(X)
+    t = _one_minus_cosine(X)
+    theta = 2.0 * torch.asin(torch.sqrt(t / 2.0))
+    H = (1.0 - t) * (math.pi - theta) / (2.0 * math.pi)
+    return 0.5 * (H + H.T)

@@ -57,6 +57,29 @@ def near_degenerate(n: int, d: int, seed: int, *, kind: str, eps: float) -> np.n
     return X
 
 
+def antipodal_set(pairs: int, d: int, seed: int, *, radius: float = math.pi, min_angle: float = 0.05) -> np.ndarray:
+    """``pairs`` points in the cap of angular ``radius`` around e_1 (angle to the pole drawn
+    uniformly, direction uniformly), at angle > ``min_angle`` from each other's +-, followed
+    by their antipodes: 2 * pairs distinct unit inputs that violate A1."""
+    rng = np.random.default_rng(seed)
+    pole = np.eye(d)[0]
+    pts: list[np.ndarray] = []
+    for _ in range(100_000):
+        if len(pts) == pairs:
+            break
+        w = rng.standard_normal(d)
+        w -= (w @ pole) * pole
+        w /= max(np.linalg.norm(w), 1e-300)
+        phi = radius * rng.random()
+        x = math.cos(phi) * pole + math.sin(phi) * w
+        if all(abs(float(x @ p)) < math.cos(min_angle) for p in pts):
+            pts.append(x / np.linalg.norm(x))
+    if len(pts) < pairs:
+        raise ValueError(f"cannot place {pairs} points in a cap of radius {radius} with min angle {min_angle}")
+    P = np.stack(pts)
+    return np.vstack([P, -P])
+
+
 STRUCTURES = ("gaussian", "gaussian_scaled", "rank_one_nonneg", "nonneg", "scaled_orthogonal", "near_singular")
 
 

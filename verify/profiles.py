@@ -42,11 +42,11 @@ def get_profile(name: str) -> Profile:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
 
 
-def hypothesis_settings(profile: Profile, *, seeded: bool = False) -> settings:
+def hypothesis_settings(profile: Profile, *, seeded: bool = False, effort: float = 1.0) -> settings:
     """Hypothesis settings for one exact-claim search under ``profile`` (``seeded``: an
-    explicit ``--seed`` replaces derandomization)."""
+    explicit ``--seed`` replaces derandomization; ``effort`` scales the example count)."""
     return settings(
-        max_examples=profile.max_examples,
+        max_examples=max(1, round(profile.max_examples * effort)),
         derandomize=profile.derandomize and not seeded,
         database=DirectoryBasedExampleDatabase(DATABASE_DIR) if profile.database else None,
         deadline=None,

@@ -27,7 +27,7 @@ import numpy as np
 from hypothesis import given, target
 from hypothesis import seed as hypothesis_seed
 
-from theory.claims import Claim, Evidence, Kind, all_claims, get
+from theory.claims import Claim, Evidence, Kind, NotApplicable, all_claims, get
 
 from . import serialize
 from .profiles import Profile, get_profile, hypothesis_settings
@@ -89,18 +89,22 @@ def _run_exact(claim, ctx: Context) -> tuple[str, str, Evidence | None, dict, An
         if claim.failed_hypotheses(instance):
             stats["not_applicable"] += 1
             return
-        ev = claim.check(instance)
+        try:
+            ev = claim.check(instance)
+        except NotApplicable:
+            stats["not_applicable"] += 1
+            return
         stats["checked"] += 1
-        ns = ev.normalized_slack
-        if worst[0] is None or ns < worst[0].normalized_slack:
+        score = claim.target(ev)
+        if worst[0] is None or score < claim.target(worst[0]):
             worst[0], worst[1] = ev, instance
-        target(-ns, label="closeness to violation")
+        target(-score, label="closeness to violation")
         if not ev.holds:
             raise _Violation(instance, ev)
 
     test = given(claim.instances())(body)
     test._hypothesis_internal_database_key = hashlib.sha384(claim.id.encode()).digest()
-    test = hypothesis_settings(ctx.profile, seeded=ctx.seed is not None)(test)
+    test = hypothesis_settings(ctx.profile, seeded=ctx.seed is not None, effort=claim.effort)(test)
     if ctx.seed is not None:
         test = hypothesis_seed(ctx.seed)(test)
     try:
@@ -174,7 +178,7 @@ def _run_whp(claim, ctx: Context):
 # ---- rate ------------------------------------------------------------------------------
 def _run_rate(claim, ctx: Context):
     grid = claim.grid_for(ctx.profile.name)
-    seeds_n = getattr(claim, "seeds", {}).get(ctx.profile.name) or getattr(claim, "seeds", {}).get("ci", 5)
+    seeds_n = claim.seeds_for(ctx.profile.name)
     base = ctx.seed or 0
     values = np.empty((len(grid), seeds_n))
     for gi, x in enumerate(grid):
@@ -184,29 +188,34 @@ def _run_rate(claim, ctx: Context):
             if key not in ctx.cache:
                 ctx.cache[key] = float(claim.measure(x, s))
             values[gi, si] = ctx.cache[key]
-    fit = fit_exponent(grid, values, alpha=ctx.alpha, n_boot=ctx.profile.bootstrap, seed=base)
-    threshold = claim.exponent + claim.exponent_tol
-    details = {"fit": fit.to_dict(), "claimed_exponent": claim.exponent, "tolerance_why": claim.exponent_tol_why, "values": values.tolist()}
+    geometric = claim.fit == "geometric"
+    fit = fit_exponent(grid, values, alpha=ctx.alpha, n_boot=ctx.profile.bootstrap, seed=base, geometric=geometric)
+    a, tol = claim.exponent, claim.exponent_tol
+    details = {
+        "fit": fit.to_dict(),
+        "fit_kind": claim.fit,
+        "claimed_exponent": a,
+        "bound": claim.bound,
+        "tolerance_why": claim.exponent_tol_why,
+        "values": values.tolist(),
+    }
     if hasattr(claim, "describe_setting"):
         details["setting"] = claim.describe_setting()
-    ev = Evidence(
-        fit.lower,
-        threshold,
-        "<=",
-        0.0,
-        f"lower bootstrap limit (level {1 - ctx.alpha:.4g}) vs claimed exponent + {claim.exponent_tol}",
-        details,
-    )
+    why = f"bootstrap limit (level {1 - ctx.alpha:.4g}) of the fitted {'log-rate' if geometric else 'exponent'} vs the claim +- {tol}"
+    upper_ev = Evidence(fit.lower, a + tol, "<=", 0.0, why, details)
+    lower_ev = Evidence(fit.upper, a - tol, ">=", 0.0, why, details)
+    evs = {"upper": [upper_ev], "lower": [lower_ev], "both": [upper_ev, lower_ev]}[claim.bound]
+    ev = Evidence.worst(evs)
     stats = {"grid": list(grid), "seeds": seeds_n}
-    ci = f"slope {fit.slope:.3f}, interval [{fit.lower:.3f}, {fit.upper:.3f}]"
-    if fit.lower > threshold:
-        return REFUTED, f"{ci} lies above the claimed {claim.exponent} (+{claim.exponent_tol})", ev, stats, None
-    if claim.two_sided and fit.upper < claim.exponent - claim.exponent_tol:
-        ev = Evidence(fit.upper, claim.exponent - claim.exponent_tol, ">=", 0.0, ev.tolerance_why, details)
-        return REFUTED, f"{ci} lies below the claimed order {claim.exponent}", ev, stats, None
+    shown = f"{'log-rate' if geometric else 'slope'} {fit.slope:.3f}, interval [{fit.lower:.3f}, {fit.upper:.3f}]"
+    if not upper_ev.holds and claim.bound in ("upper", "both"):
+        return REFUTED, f"{shown} lies above the claimed {a:.3f} (+{tol})", upper_ev, stats, None
+    if not lower_ev.holds and claim.bound in ("lower", "both"):
+        return REFUTED, f"{shown} lies below the claimed {a:.3f} (-{tol})", lower_ev, stats, None
     if fit.upper - fit.lower > MAX_CI_WIDTH:
-        return INCONCLUSIVE, f"{ci} too wide to decide", ev, stats, None
-    return HOLDS, f"{ci} consistent with O({claim.variable}^{claim.exponent})", ev, stats, None
+        return INCONCLUSIVE, f"{shown} too wide to decide", ev, stats, None
+    order = {"upper": "O", "lower": "Omega", "both": "Theta"}[claim.bound]
+    return HOLDS, f"{shown} consistent with {order}({claim.variable}^{a:.3g})" + (" (geometric)" if geometric else ""), ev, stats, None
 
 
 # ---- symbolic --------------------------------------------------------------------------

@@ -71,9 +71,10 @@ def _ols_slope(lx: np.ndarray, ly: np.ndarray) -> tuple[float, float]:
     return float(slope), float(intercept)
 
 
-def fit_exponent(xs, values, *, alpha: float, n_boot: int = 2000, seed: int = 0) -> ExponentFit:
-    """Slope of log(mean over seeds) against log(x), and a (1 - 2 alpha) percentile bootstrap
-    interval (each bound one-sided at level 1 - alpha) from resampling seeds within each x.
+def fit_exponent(xs, values, *, alpha: float, n_boot: int = 2000, seed: int = 0, geometric: bool = False) -> ExponentFit:
+    """Slope of log(mean over seeds) against log(x) (``geometric``: against x), and a
+    (1 - 2 alpha) percentile bootstrap interval (each bound one-sided at level 1 - alpha)
+    from resampling seeds within each x.
 
     ``values``: array (len(xs), seeds) of positive measurements.
     """
@@ -83,7 +84,7 @@ def fit_exponent(xs, values, *, alpha: float, n_boot: int = 2000, seed: int = 0)
         raise ValueError("need values of shape (len(xs) >= 3, seeds)")
     if not np.all(V > 0) or not np.all(np.isfinite(V)):
         raise ValueError("measurements must be finite and positive for a log-log fit")
-    lx = np.log(xs)
+    lx = xs if geometric else np.log(xs)
     means = V.mean(axis=1)
     slope, intercept = _ols_slope(lx, np.log(means))
     rng = np.random.default_rng(seed)

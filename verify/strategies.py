@@ -40,16 +40,16 @@ def kappas(lo: float = 0.01, hi: float = 4.0) -> st.SearchStrategy[float]:
 
 
 @st.composite
-def datasets(draw, n=(1, 6), d=(2, 6), *, min_angle: float = 0.05, degenerate: bool = False):
+def datasets(draw, n=(1, 6), d=(2, 6), *, min_angle: float = 0.05, degenerate: bool = False, min_eps: float = 1e-12):
     """Unit-norm inputs (n x d). ``degenerate``: also near-parallel, near-antipodal,
-    duplicate and antipodal pairs (angles down to 1e-12), for claims that need A1."""
+    duplicate and antipodal pairs (angles down to ``min_eps``), for claims that need A1."""
     nn = draw(st.integers(*n))
     dd = draw(st.integers(*d))
     seed = draw(seeds)
     if degenerate and nn >= 2:
         kind = draw(st.sampled_from(["none", "near_parallel", "near_antipodal", "duplicate", "antipodal"]))
         if kind != "none":
-            eps = 10.0 ** draw(st.integers(-12, -1))
+            eps = 10.0 ** draw(st.integers(round(math.log10(min_eps)), -1))
             return data.near_degenerate(nn, dd, seed, kind=kind, eps=eps)
     angle = min_angle if dd >= 2 else 0.0
     return data.unit_sphere(nn, dd, seed, min_angle=angle)
@@ -84,6 +84,7 @@ def instances(
     perturbation: bool = False,
     mask: bool = False,
     start: bool = False,
+    direction: bool = False,
 ):
     """A whole instance as a dict of plain arrays and numbers (what a counterexample file holds).
 
@@ -114,4 +115,35 @@ def instances(
         inst["D"] = (rng.random(mm) < draw(st.floats(0.0, 1.0))).astype(np.float64)
     if start:
         inst["Z0"] = draw(st.sampled_from([0.0, 1.0, 100.0])) * np.abs(rng.standard_normal((X.shape[0], mm)))
+    if direction:
+        inst["V"] = rng.standard_normal((mm, mm))
     return inst
+
+
+@st.composite
+def kernel_instances(
+    draw,
+    n=(1, 8),
+    d=(1, 6),
+    gamma=(0.01, 0.49),
+    degenerate: bool = False,
+    min_eps: float = 1e-12,
+    antipodal: bool = False,
+    pairs_beyond_d=(1, 5),
+    radius=(0.2, math.pi),
+):
+    """Inputs and scalars for the limiting kernel: {X, gamma, sigma_u, kappa}.
+
+    ``antipodal``: sets of d + k antipodal pairs (k in ``pairs_beyond_d``) in a cap of drawn
+    radius, the configurations where the explicit two-layer NTK is singular (KG-6).
+    """
+    g = draw(gammas(*gamma))
+    if antipodal:
+        dd = draw(st.integers(max(2, d[0]), max(2, d[1])))
+        k = dd + draw(st.integers(*pairs_beyond_d))
+        r = draw(st.floats(*radius))
+        # spacing that always fits the cap (an arc of length 2r when d = 2)
+        X = data.antipodal_set(k, dd, draw(seeds), radius=r, min_angle=min(0.05, r / (2 * k)))
+    else:
+        X = draw(datasets(n, (max(1, d[0]), d[1]), degenerate=degenerate, min_eps=min_eps))
+    return {"X": X, "gamma": g, "sigma_u": draw(st.floats(0.25, 4.0)), "kappa": draw(kappas())}

@@ -1,12 +1,13 @@
 """The claim model and the catalog of MATH.md claims (registered on import)."""
 
-from . import kernels, well_posedness  # noqa: F401  (registers the catalog)
+from . import gradients, kernels, well_posedness  # noqa: F401  (registers the catalog)
 from .base import (
     Claim,
     Evidence,
     ExactClaim,
     Hypothesis,
     Kind,
+    NotApplicable,
     RateClaim,
     SymbolicClaim,
     WhpClaim,
@@ -23,6 +24,7 @@ __all__ = [
     "ExactClaim",
     "Hypothesis",
     "Kind",
+    "NotApplicable",
     "RateClaim",
     "SymbolicClaim",
     "WhpClaim",

@@ -12,8 +12,8 @@ Kinds (MATH.md section 4):
   searches for a counterexample with Hypothesis over ``instances()``.
 - :class:`WhpClaim`: a violation has probability <= ``delta`` over the random draw
   ``sample(config, seed)``; ``verify`` estimates the rate with a Clopper-Pearson bound.
-- :class:`RateClaim`: ``measure(x, seed)`` is ``O(x^exponent)``; ``verify`` fits the
-  log-log slope with a bootstrap interval.
+- :class:`RateClaim`: ``measure(x, seed)`` is ``O(x^exponent)`` (or Omega, or a geometric
+  rate); ``verify`` fits the log-log (or semi-log) slope with a bootstrap interval.
 - :class:`SymbolicClaim`: ``prove()`` closes an identity with sympy or at high precision.
 
 A user claim is a subclass decorated with :func:`register` (see the README).
@@ -36,6 +36,11 @@ class Kind(str, Enum):
 
 
 RELATIONS = ("<=", ">=", "==")
+
+
+class NotApplicable(Exception):
+    """Raised by a check when its instance turns out to be outside the claim's hypotheses
+    (e.g. a finite-difference step that would cross a ReLU kink); counted, never a refutation."""
 
 
 @dataclass
@@ -75,11 +80,18 @@ class Evidence:
 
     @property
     def normalized_slack(self) -> float:
-        """(slack + tolerance) / scale, finite, for steering a search toward violations."""
-        scale = max(abs(self.lhs), abs(self.rhs))
-        if scale == 0.0:  # 0 vs 0: holds, and a relative margin is undefined; not "close"
-            return 1.0
-        s = (self.slack + self.tolerance) / scale
+        """A scale-free margin for steering a search toward violations (< 0: violated).
+
+        ``==``: (tolerance - |lhs - rhs|) / tolerance, the share of the error budget left.
+        ``<=``/``>=``: (slack + tolerance) / max(|lhs|, |rhs|), the relative margin.
+        """
+        if self.relation == "==" and self.tolerance > 0:
+            s = (self.slack + self.tolerance) / self.tolerance
+        else:
+            scale = max(abs(self.lhs), abs(self.rhs))
+            if scale == 0.0:  # 0 vs 0: holds, and a relative margin is undefined; not "close"
+                return 1.0
+            s = (self.slack + self.tolerance) / scale
         if math.isnan(s):
             return -1e300
         return max(min(s, 1e300), -1e300)
@@ -130,6 +142,11 @@ class Claim:
     hypotheses: ClassVar[tuple[Hypothesis, ...]] = ()
     control_of: ClassVar[str | None] = None
     why_false: ClassVar[str] = ""
+    conjecture: ClassVar[bool] = False  # not in the paper: a new claim under test
+
+    def target(self, evidence: Evidence) -> float:
+        """The score a search drives down toward a violation (default: normalized slack)."""
+        return evidence.normalized_slack
 
     @property
     def is_control(self) -> bool:
@@ -148,6 +165,7 @@ class Claim:
             "hypotheses": [h.name + (f": {h.description}" if h.description else "") for h in self.hypotheses],
             "control_of": self.control_of,
             "why_false": self.why_false,
+            "conjecture": self.conjecture,
         }
 
     def __repr__(self) -> str:
@@ -157,18 +175,20 @@ class Claim:
 class ExactClaim(Claim):
     """Holds on every instance meeting the hypotheses.
 
-    ``domain``: keyword arguments for ``verify.strategies.instances`` (plain data, so the
-    mathematics does not depend on the search machinery). Override :meth:`instances` to
+    ``domain``: keyword arguments for the strategy ``verify.strategies.<strategy>`` (plain
+    data, so the mathematics does not depend on the search machinery). Override :meth:`instances` to
     search a space of your own. :meth:`check` returns the evidence for one instance.
     """
 
     kind = Kind.EXACT
     domain: ClassVar[dict[str, Any]] = {}
+    strategy: ClassVar[str] = "instances"  # the function of verify.strategies to call
+    effort: ClassVar[float] = 1.0  # multiplies the profile's number of examples
 
     def instances(self):
-        from verify.strategies import instances
+        from verify import strategies
 
-        return instances(**self.domain)
+        return getattr(strategies, self.strategy)(**self.domain)
 
     def check(self, instance) -> Evidence:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -197,26 +217,36 @@ class WhpClaim(Claim):
 
 
 class RateClaim(Claim):
-    """``measure(x, seed)`` = O(x^exponent) as x grows (``two_sided``: of order exactly).
+    """An asymptotic order of ``measure(x, seed)`` as x grows over a geometric grid.
 
-    ``grids``: profile name -> the geometric grid of x (widths, depths, n). ``exponent_tol``:
-    how far above ``exponent`` the fitted slope's lower confidence limit may lie before the
-    claim counts as refuted, and why (finite sizes mix orders).
+    ``fit = "power"``: log(measure) against log(x), slope = the exponent a of x^a.
+    ``fit = "geometric"``: log(measure) against x, slope = log r of r^x (``exponent`` is then
+    a log-rate, e.g. log(rho) for rho^L).
+    ``bound``: ``"upper"`` (O: refuted when the slope's lower confidence limit exceeds
+    exponent + exponent_tol), ``"lower"`` (Omega: refuted when the upper limit is below
+    exponent - exponent_tol) or ``"both"`` (of order exactly). ``exponent_tol`` says how far
+    finite sizes may bend the fit, and ``exponent_tol_why`` why.
+    ``grids``/``seeds``: profile name -> grid of x, and seeds per grid point.
     """
 
     kind = Kind.RATE
     exponent: ClassVar[float] = 0.0
     exponent_tol: ClassVar[float] = 0.1
     exponent_tol_why: ClassVar[str] = ""
-    two_sided: ClassVar[bool] = False
+    bound: ClassVar[str] = "upper"
+    fit: ClassVar[str] = "power"
     variable: ClassVar[str] = "m"
     grids: ClassVar[dict[str, list[int]]] = {}
+    seeds: ClassVar[dict[str, int]] = {"ci": 5}
 
     def measure(self, x: int, seed: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def grid_for(self, profile: str) -> list[int]:
         return self.grids.get(profile) or self.grids["ci"]
+
+    def seeds_for(self, profile: str) -> int:
+        return self.seeds.get(profile) or self.seeds["ci"]
 
 
 class SymbolicClaim(Claim):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 
 import mpmath
 import sympy as sp
 import torch
 
-from ..kernel import limiting_gram
+from ..kernel import limiting_gram, two_layer_ntk
 from ..network import ImplicitNetwork
-from .base import Evidence, RateClaim, SymbolicClaim, register
+from .base import Evidence, ExactClaim, Hypothesis, RateClaim, SymbolicClaim, register
 
 _p = sp.Symbol("p", real=True)
 _g = sp.Symbol("gamma", positive=True)
@@ -150,7 +151,7 @@ class GramConcentration(RateClaim):
     exponent_tol = 0.1
     exponent_tol_why = "widths 128..4096 mix the m^(-1/2) fluctuation with an O(1/m) bias; 0.1 covers that curvature"
     variable = "m"
-        # Widths from 128 up: below that the pre-asymptotic regime flattens the fit, and with 10
+    # Widths from 128 up: below that the pre-asymptotic regime flattens the fit, and with 10
     # seeds a 10% Gram scale error (a plateau at 0.21 ||G_inf||) is refuted (interval
     # [-0.30, -0.12] measured) while the true claim holds ([-0.56, -0.40]).
     grids = {"ci": [128, 256, 512, 1024, 2048, 4096], "thorough": [128, 256, 512, 1024, 2048, 4096, 8192]}
@@ -189,3 +190,193 @@ class GramConcentrationTooFast(GramConcentration):
     source = "negative control"
     statement = "||G(0) - G_inf||_2 = O(m^(-1))"
     exponent = -1.0
+
+
+def _certified_floor(G: torch.Tensor) -> float:
+    """16 n eps ||G||_2: eigvalsh's backward error bound with a safety factor. An eigenvalue
+    above it is certified positive in float64; below it, singularity cannot be excluded."""
+    return 16 * G.shape[0] * 2.220446049250313e-16 * float(torch.linalg.matrix_norm(G, 2))
+
+
+def _min_eig_evidence(G: torch.Tensor, diag: float, what: str) -> Evidence:
+    lam = float(torch.linalg.eigvalsh(G)[0])
+    floor = _certified_floor(G)
+    return Evidence(
+        lam / diag,
+        floor / diag,
+        ">=",
+        0.0,
+        f"lambda_min({what}) / diag against 16 n eps ||G|| / diag (eigvalsh backward error): certified positive",
+        {"lambda_min": lam, "diag": diag, "n": G.shape[0]},
+    )
+
+
+def _odd_even_parts(G: torch.Tensor) -> dict:
+    """On X = [P; -P] a kernel's Gram is [[E + O, E - O], [E - O, E + O]] with E, O its even
+    and odd parts on P, so its spectrum is eig(2E) and eig(2O): antipodal pairs are
+    separated exactly by the odd part. Returns both smallest eigenvalues over the diagonal."""
+    k = G.shape[0] // 2
+    P, Q = G[:k, :k], G[:k, k:]
+    diag = float(G[0, 0])
+    return {
+        "pairs": k,
+        "lambda_min_odd_part/diag": float(torch.linalg.eigvalsh(P - Q)[0]) / diag,
+        "lambda_min_even_part/diag": float(torch.linalg.eigvalsh(P + Q)[0]) / diag,
+    }
+
+
+def _a1_resolvable(inst) -> bool:
+    from .._validation import check_not_parallel
+    from ..errors import DegenerateInputError
+
+    try:
+        check_not_parallel(torch.as_tensor(inst["X"]), min_angle=1e-8)
+        return True
+    except DegenerateInputError:
+        return False
+
+
+def _distinct(inst) -> bool:
+    X = torch.as_tensor(inst["X"])
+    D = torch.cdist(X, X)
+    D.fill_diagonal_(float("inf"))
+    return bool(D.min() > 1e-8) if X.shape[0] > 1 else True
+
+
+@register
+class LimitGramPositiveDefinite(ExactClaim):
+    id = "KG-2"
+    title = "Under A1 the limiting Gram is positive definite (lambda_0 > 0)"
+    source = "Assumption A1 and the positive-definiteness lemma for G_inf (Sec. 3)"
+    statement = "x_i != +-x_j for i != j => lambda_min(G_inf) > 0"
+    hypotheses = (Hypothesis("A1 (resolvable)", _a1_resolvable, "every pair at angle >= 1e-8 from +-x_j: float64 can certify"),)
+    strategy = "kernel_instances"
+    domain = {"degenerate": True, "min_eps": 1e-8}
+
+    def check(self, inst) -> Evidence:
+        G = limiting_gram(inst["X"], gamma=inst["gamma"], sigma_u=inst["sigma_u"], kappa=inst["kappa"])
+        ev = _min_eig_evidence(G, float(G[0, 0]), "G_inf")
+        ev.details["gamma"] = inst["gamma"]
+        return ev
+
+    def target(self, evidence: Evidence) -> float:
+        return math.log10(max(evidence.lhs, 1e-300)) if evidence.lhs > 0 else -400.0 + evidence.lhs
+
+
+@register
+class LimitGramPDAnyInputs(LimitGramPositiveDefinite):
+    id = "KG-2/ctl-any-inputs"
+    control_of = "KG-2"
+    title = "The limiting Gram is positive definite for any inputs"
+    why_false = "a repeated input gives two equal rows of G_inf"
+    source = "negative control"
+    statement = "lambda_min(G_inf) > 0 for all unit inputs"
+    hypotheses = ()
+    domain = {"degenerate": True}
+
+
+@register
+class AntipodalPositiveDefinite(LimitGramPositiveDefinite):
+    id = "KG-6"
+    conjecture = True
+    title = "Conjecture: G_inf is positive definite for any distinct inputs, antipodal pairs included"
+    source = "not in the paper; cf. Gao, Huo, Liu, Gao (NeurIPS 2023, arXiv 2310.10767) for the DEQ NNGP"
+    statement = "x_i != x_j for i != j (x_j = -x_i allowed) => lambda_min(G_inf) > 0"
+    hypotheses = (Hypothesis("distinct inputs", _distinct, "pairwise distance > 1e-8"),)
+    domain = {"antipodal": True, "d": (2, 6), "pairs_beyond_d": (1, 8), "radius": (0.05, math.pi)}
+    effort = 8.0  # the flagship search: 480 point sets under ci, 8000 under thorough
+
+    def check(self, inst) -> Evidence:
+        ev = super().check(inst)
+        ev.details.update(_odd_even_parts(self.gram(inst)))
+        return ev
+
+    def gram(self, inst) -> torch.Tensor:
+        return limiting_gram(inst["X"], gamma=inst["gamma"], sigma_u=inst["sigma_u"], kappa=inst["kappa"])
+
+
+@register
+class AntipodalTwoLayerNTK(AntipodalPositiveDefinite):
+    id = "KG-6/ctl-two-layer-ntk"
+    control_of = "KG-6"
+    conjecture = False
+    title = "The explicit two-layer ReLU NTK is positive definite on the same antipodal sets"
+    why_false = "its odd part is the linear kernel <x,x'>/4 alone: rank <= d on the odd subspace of > d antipodal pairs"
+    source = "negative control (contrast kernel)"
+    statement = "lambda_min(<x,x'> (pi - arccos<x,x'>) / 2pi) > 0 on d + k antipodal pairs"
+
+    def check(self, inst) -> Evidence:
+        H = self.gram(inst)
+        ev = _min_eig_evidence(H, 0.5, "two-layer NTK")
+        ev.details.update(_odd_even_parts(H))
+        return ev
+
+    def gram(self, inst) -> torch.Tensor:
+        return two_layer_ntk(inst["X"])
+
+
+@register
+class PerturbationRadius(RateClaim):
+    id = "KG-5"
+    title = "The radius around A(0) that keeps lambda_min(G) >= lambda_min(G(0))/2 grows like sqrt(m)"
+    source = "Stability lemma of the convergence proof (G(A) stays well-conditioned in a Frobenius ball of radius ~ sqrt(m))"
+    statement = "R*(m) = sup{R : lambda_min(G(A(0) + R V)) >= lambda_min(G(0))/2, rho < 1} = Theta(m^(1/2)) along the training direction V"
+    exponent = 0.5
+    bound = "both"
+    exponent_tol = 0.15
+    exponent_tol_why = (
+        "R* is located by bisection to 2% and lambda_min(G(0)) itself fluctuates at small m; 0.15 covers the curvature over m = 64..1024"
+    )
+    grids = {"ci": [64, 128, 256, 512, 1024], "thorough": [64, 128, 256, 512, 1024, 2048, 4096]}
+    seeds = {"ci": 4, "thorough": 12}
+    n, d, gamma, data_seed = 4, 3, 0.25, 11
+
+    @cached_property
+    def inputs(self) -> torch.Tensor:
+        g = torch.Generator().manual_seed(self.data_seed)
+        return torch.nn.functional.normalize(torch.randn(self.n, self.d, generator=g, dtype=torch.float64), dim=1)
+
+    def direction(self, net: ImplicitNetwork, seed: int) -> torch.Tensor:
+        """The gradient-flow direction B^T diag(r) Z for random +-1 residuals r, unit Frobenius
+        norm. It has rank <= n, so ||V||_2 ~ ||V||_F: the direction in which a Frobenius
+        step moves the layer most (a random V has ||V||_2 ~ 2/sqrt(m) and gives R* ~ m)."""
+        B, Z, _ = net.features(self.inputs)
+        g = torch.Generator().manual_seed(int(seed) + 1)
+        r = torch.randint(0, 2, (self.n,), generator=g, dtype=torch.float64) * 2 - 1
+        V = (B * r[:, None]).T @ Z
+        return V / torch.linalg.matrix_norm(V)
+
+    def measure(self, x: int, seed: int) -> float:
+        net = ImplicitNetwork.initialize(self.d, x, gamma=self.gamma, seed=seed)
+        half = 0.5 * float(torch.linalg.eigvalsh(net.gram(self.inputs))[0])
+        V = self.direction(net, seed)
+
+        def keeps(R: float) -> bool:
+            moved = net.with_A(net.A + R * V)
+            if moved.contraction_factor() >= 1.0:
+                return False
+            return float(torch.linalg.eigvalsh(moved.gram(self.inputs))[0]) >= half
+
+        lo, hi = 0.0, 0.05 * math.sqrt(x)
+        while keeps(hi):
+            lo, hi = hi, 2 * hi
+            if hi > 1e6:
+                return hi
+        while hi - lo > 0.02 * hi:
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if keeps(mid) else (lo, mid)
+        return 0.5 * (lo + hi)
+
+    def describe_setting(self) -> dict:
+        return {"n": self.n, "d": self.d, "gamma": self.gamma, "direction": "gradient flow (rank <= n), unit Frobenius norm"}
+
+
+@register
+class PerturbationRadiusLinear(PerturbationRadius):
+    id = "KG-5/ctl-linear"
+    control_of = "KG-5"
+    title = "The stable radius grows like m"
+    why_false = "a rank-n step of Frobenius size R moves c A by ~ gamma R / sqrt(m) in operator norm"
+    source = "negative control"
+    statement = "R*(m) = Theta(m)"
+    exponent = 1.0

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from ..errors import ConvergenceError
-from ..network import relu_layer, spectral_norm
+from ..network import ImplicitNetwork, relu_layer, spectral_norm
 from ._common import EPS, network_of, rho_below, rounding, row_norms, worst_row
-from .base import Evidence, ExactClaim, Hypothesis, WhpClaim, register
+from .base import Evidence, ExactClaim, Hypothesis, RateClaim, WhpClaim, register
 
 RHO_LT_1 = Hypothesis("rho(A) < 1", rho_below(1.0), "gamma ||A||_2 / sqrt(m) < 1")
 REF_TOL = 1e-13  # reference equilibria: relative residual; their error is certified below
@@ -241,3 +241,69 @@ class SpectralNormTailWrongConstant(SpectralNormTail):
     source = "negative control"
     statement = "P(||A(0)||_2 >= 1.5 sqrt(m) + t) <= exp(-t^2/2)"
     constant = 1.5
+
+
+@register
+class DepthConvergence(RateClaim):
+    id = "WP-6"
+    title = "Depth-L weight-tied networks approach the equilibrium, and their gradients the implicit gradient, at rate rho^L"
+    source = "'Infinitely many layers' (Sec. 2): Banach iteration from z^0 = 0, and its derivative"
+    statement = "max(||z^L - z*|| / ||z*||, ||J_L - J*||_F / ||J*||_F) = O(rho^L)"
+    fit = "geometric"
+    variable = "L"
+    rho = 0.6
+    exponent = math.log(0.6)
+    exponent_tol = 0.1
+    exponent_tol_why = "the unrolled gradient error carries a factor L (L rho^L): over L = 4..32 that bends the log-rate by ~0.06"
+    grids = {"ci": [4, 8, 12, 16, 20, 24, 28, 32], "thorough": [4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44]}
+    seeds = {"ci": 4, "thorough": 12}
+    m, n, d, gamma = 48, 4, 5, 0.25
+
+    def network(self, seed: int) -> ImplicitNetwork:
+        """A near-identity layer scaled to rho = 0.6 exactly: there the bound rho^L is attained
+        (for a Gaussian layer the measured rate is far below rho, so it would test nothing)."""
+        g = torch.Generator().manual_seed(int(seed))
+        U = torch.randn(self.m, self.d, generator=g, dtype=torch.float64)
+        A = torch.eye(self.m, dtype=torch.float64) + 0.01 * torch.randn(self.m, self.m, generator=g, dtype=torch.float64) / math.sqrt(
+            self.m
+        )
+        u = torch.randn(self.m, generator=g, dtype=torch.float64)
+        A = A * (self.rho * math.sqrt(self.m) / (self.gamma * spectral_norm(A)))
+        return ImplicitNetwork.from_arrays(U, A, u, gamma=self.gamma)
+
+    def inputs(self) -> torch.Tensor:
+        g = torch.Generator().manual_seed(7)
+        return torch.nn.functional.normalize(torch.randn(self.n, self.d, generator=g, dtype=torch.float64), dim=1)
+
+    def measure(self, x: int, seed: int) -> float:
+        from .gradients import unrolled_jacobian
+
+        net, X = self.network(seed), self.inputs()
+        eq = net.equilibrium(X, tol=1e-14)
+        fwd = float((row_norms(net.unrolled(X, x) - eq.Z) / row_norms(eq.Z)).max())
+        B = net.backward_vectors(X, equilibrium=eq, tol=1e-14)
+        J_star = net.gradient_scale * torch.einsum("nm,nk->nmk", B, eq.Z).reshape(X.shape[0], -1)
+        J_L = unrolled_jacobian(net, X, x)
+        grad = float(torch.linalg.vector_norm(J_L - J_star) / torch.linalg.vector_norm(J_star))
+        return max(fwd, grad)
+
+    def describe_setting(self) -> dict:
+        return {
+            "m": self.m,
+            "n": self.n,
+            "gamma": self.gamma,
+            "rho": self.rho,
+            "layer": "near-identity, scaled",
+            "log_rho": math.log(self.rho),
+        }
+
+
+@register
+class DepthConvergenceSquared(DepthConvergence):
+    id = "WP-6/ctl-rho-squared"
+    control_of = "WP-6"
+    title = "Depth-L networks approach the equilibrium at rate rho^(2L)"
+    why_false = "for a near-identity layer the contraction rho is attained on the active coordinates"
+    source = "negative control"
+    statement = "max(forward, gradient relative error) = O(rho^(2L))"
+    exponent = 2 * math.log(0.6)
