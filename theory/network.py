@@ -53,6 +53,15 @@ def spectral_norm(A: torch.Tensor) -> float:
         return float(torch.linalg.matrix_norm(A, ord=2))
 
 
+def _default_cap(rho: float, tol: float) -> int:
+    """Twice the Picard iterations a rho-contraction needs from zero, plus 100 (at most 1e5);
+    10^4 when rho is unknown (nan) or >= 1."""
+    if not rho < 1.0:
+        return 10_000
+    need = math.log(tol / 2.0) / math.log(max(rho, 1e-3))
+    return int(min(100_000, 2 * need + 100))
+
+
 def relu_layer(Z: torch.Tensor, A: torch.Tensor, H0: torch.Tensor, c: float) -> torch.Tensor:
     """T(Z) = relu(c Z A^T + H0) row-wise, H0 = sigma_u X U^T: the weight-tied layer."""
     return torch.relu(c * (Z @ A.T) + H0)
@@ -187,6 +196,7 @@ class ImplicitNetwork:
         max_iter: int | None = None,
         Z0=None,
         allow_noncontractive: bool = False,
+        certify: bool = True,
     ) -> Equilibrium:
         """Solve z_i = relu(c A z_i + sigma_u U x_i) for every row x_i of X.
 
@@ -195,20 +205,18 @@ class ImplicitNetwork:
         ``2 log(tol/2) / log(rho) + 100`` (twice what Picard needs from z0 = 0), at most 10^5.
         ``Z0``: warm start (default zeros). Raises :class:`ContractionError` when rho >= 1
         unless ``allow_noncontractive``, and :class:`ConvergenceError` (carrying the residual
-        and the partial result) when the tolerance is not met.
+        and the partial result) when the tolerance is not met. ``certify=False`` skips the
+        spectral norm (a trainer's inner loop checks it at its own times): no
+        ContractionError, ``error_bound`` is inf, the default cap is 10^4 evaluations.
         """
         H0 = self.preactivation_offset(X)
-        rho = self.contraction_factor()
+        rho = self.contraction_factor() if certify else math.nan
         if rho >= 1.0 and not allow_noncontractive:
             raise ContractionError(rho)
         if not (0.0 < tol < 1.0):
             raise ParameterError(f"tol must lie in (0, 1), got {tol!r}")
         if max_iter is None:
-            if rho < 1.0:
-                need = math.log(tol / 2.0) / math.log(max(rho, 1e-3))
-                max_iter = int(min(100_000, 2 * need + 100))
-            else:
-                max_iter = 10_000
+            max_iter = _default_cap(rho, tol)
         n = H0.shape[0]
         z0 = torch.zeros(n, self.m, dtype=DTYPE) if Z0 is None else as_tensor(Z0, "Z0", ndim=2)
         if z0.shape != (n, self.m):
@@ -229,7 +237,7 @@ class ImplicitNetwork:
     def _package(self, res: FixedPointResult, H0: torch.Tensor, rho: float) -> Equilibrium:
         Z = res.x
         mask = ((self.c * (Z @ self.A.T) + H0) > 0).to(DTYPE)
-        bound = float(res.residuals.max()) / (1.0 - rho) if rho < 1.0 else float("inf")
+        bound = float(res.residuals.max()) / (1.0 - rho) if rho < 1.0 else float("inf")  # nan < 1 is False
         return Equilibrium(Z, mask, res.iterations, res.residual, res.residuals, rho, bound, res.method, res.trace)
 
     def unrolled(self, X, depth: int) -> torch.Tensor:
@@ -263,8 +271,7 @@ class ImplicitNetwork:
         eq = equilibrium or self.equilibrium(X, method=method, tol=tol, max_iter=max_iter)
         rho = eq.contraction_factor
         if max_iter is None:
-            need = math.log(tol / 2.0) / math.log(min(max(rho, 1e-3), 1 - 1e-9))
-            max_iter = int(min(100_000, 2 * need + 100))
+            max_iter = _default_cap(rho, tol)
         mask, A, c, u = eq.mask, self.A, self.c, self.u
         res = get_solver(method)(lambda B: mask * (u + c * (B @ A)), mask * u, tol=tol, max_iter=max_iter)
         if not res.converged:

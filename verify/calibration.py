@@ -12,12 +12,13 @@ from theory.claims import Kind, all_claims
 from .runner import run
 
 
-def false_alarms(*, seeds, profile: str = "ci", on_run=None) -> dict:
-    ids = [c.id for c in all_claims(controls=False) if c.kind in (Kind.WHP, Kind.RATE)]
+def false_alarms(*, seeds, profile: str = "ci", kinds=("whp",), on_run=None) -> dict:
+    wanted = {Kind(k) for k in kinds}
+    ids = [c.id for c in all_claims(controls=False) if c.kind in wanted]
     runs = []
     for s in seeds:
-        rep = run(ids, profile=profile, seed=s)
-        bad = [r.id for r in rep.results if r.control_of is None and r.status == "refuted"]
+        rep = run(ids, profile=profile, seed=s, controls=False)
+        bad = [r.id for r in rep.results if r.status == "refuted"]
         rec = {"seed": s, "false_alarms": bad, "seconds": round(rep.seconds, 2), "alpha_total": rep.alpha_total}
         runs.append(rec)
         if on_run:

@@ -106,7 +106,7 @@ def _cmd_catalog(args) -> int:
 def _cmd_calibrate(args) -> int:
     from .calibration import false_alarms
 
-    res = false_alarms(seeds=range(1, args.seeds + 1), profile=args.profile, on_run=lambda r: console.print(r))
+    res = false_alarms(seeds=range(1, args.seeds + 1), profile=args.profile, kinds=args.kinds, on_run=lambda r: console.print(r))
     console.print(res["statement"])
     return 0 if res["false_alarms"] == 0 else 1
 
@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="rerun the whp and rate claims under many seeds and count false alarms")
     cal.add_argument("--seeds", type=int, default=20)
     cal.add_argument("--profile", choices=sorted(PROFILES), default="ci")
+    cal.add_argument("--kinds", nargs="+", choices=["whp", "rate"], default=["whp"], help="claim kinds to rerun (default: whp)")
     cal.set_defaults(func=_cmd_calibrate)
     return p
 

@@ -120,11 +120,14 @@ def _run_exact(claim, ctx: Context) -> tuple[str, str, Evidence | None, dict, An
 
 # ---- whp -------------------------------------------------------------------------------
 def _run_whp(claim, ctx: Context):
-    configs = claim.configs_for(ctx.profile.name)
-    alpha = ctx.alpha / len(configs)
-    draws = ctx.profile.whp_draws
-    tests, rejected = [], []
     base = ctx.seed or 0
+    prepared = claim.prepare(ctx.profile.name, base)
+    configs = claim.configs_for(ctx.profile.name)
+    if not configs:
+        return INCONCLUSIVE, "no configuration to test", None, {"prepared": prepared}, None
+    alpha = ctx.alpha / len(configs)
+    draws = claim.draws.get(ctx.profile.name) or ctx.profile.whp_draws
+    tests, rejected = [], []
     for ci, config in enumerate(configs):
         k, worst = 0, None
         violating = []
@@ -153,7 +156,7 @@ def _run_whp(claim, ctx: Context):
         "<=",
         0.0,
         f"one-sided Clopper-Pearson lower bound at level 1 - {alpha:.2g} (Bonferroni share)",
-        {"tests": tests, "draws_per_config": draws},
+        {"tests": tests, "draws_per_config": draws, **({"prepared": prepared} if prepared else {})},
     )
     stats = {"configs": len(configs), "draws": draws * len(configs), "alpha_per_config": alpha}
     if rejected:
@@ -324,9 +327,9 @@ class Report:
         }
 
 
-def select(ids: list[str] | None = None) -> list[Claim]:
+def select(ids: list[str] | None = None, *, controls: bool = True) -> list[Claim]:
     """Claims named by ``ids`` (a claim id also selects its controls), or all of them."""
-    everything = all_claims()
+    everything = all_claims(controls=controls)
     if not ids:
         return everything
     chosen: list[Claim] = []
@@ -346,10 +349,13 @@ def run(
     out: str | Path | None = None,
     on_result: Callable[[Result], None] | None = None,
     on_start: Callable[[Claim], None] | None = None,
+    controls: bool = True,
 ) -> Report:
-    """Run the selected claims and controls; write ``results.json`` and counterexamples to ``out``."""
+    """Run the selected claims and (unless ``controls=False``) their negative controls; write
+    ``results.json`` and counterexamples to ``out``. The false-alarm budget is split over the
+    selected statistical claims, so a run of fewer claims gives each a larger share."""
     prof = get_profile(profile)
-    claims = select(ids)
+    claims = select(ids, controls=controls)
     statistical = sum(1 for c in claims if not c.is_control and c.kind in (Kind.WHP, Kind.RATE))
     alpha = split_alpha(prof.alpha, statistical)
     out_path = Path(out) if out is not None else None

@@ -198,10 +198,17 @@ class WhpClaim(Claim):
     """P(violation) <= ``delta(config)`` over the random draw ``sample(config, seed)``.
 
     ``configs``: profile name -> list of config dicts (the ``"ci"`` entry is the default).
+    ``prepare`` may compute the configs (e.g. a calibrated width) before the test's draws.
     """
 
     kind = Kind.WHP
     configs: ClassVar[dict[str, list[dict[str, Any]]]] = {}
+    draws: ClassVar[dict[str, int]] = {}  # per-profile override of the profile's whp_draws
+
+    def prepare(self, profile: str, seed: int) -> dict[str, Any]:
+        """Called once before the draws: e.g. calibrate a constant on draws independent of
+        the test's. The returned dict is shown with the evidence."""
+        return {}
 
     def delta(self, config: dict[str, Any]) -> float:  # pragma: no cover - abstract
         raise NotImplementedError

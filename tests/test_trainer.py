@@ -1,0 +1,67 @@
+"""The reference trainer on small problems (the TD claims build on it)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from theory import ImplicitNetwork
+from verify.trainer import Trainer, TrainingError
+
+from .conftest import unit_rows
+
+
+@pytest.fixture
+def problem():
+    X = unit_rows(3, 3, seed=1)
+    y = torch.tensor([1.0, -1.0, 0.5], dtype=torch.float64)
+    net = ImplicitNetwork.initialize(3, 32, gamma=0.45, kappa=4.0, seed=0)
+    return net, X, y
+
+
+def test_gradient_flow_obeys_its_trajectory_bound(problem):
+    """TD-1's trajectory-wise form: ||r(t)||^2 <= exp(-2 int lambda_min(G)) ||r(0)||^2, to the
+    integrator's tolerance: rtol 1e-5 on the state (A and I(t)) moves the loss by ~1e-4
+    relative, so 1e-3 is allowed. Width 256: at small m, gradient flow slides along ReLU
+    kinks and adaptive RK needs thousands of evaluations (18847 for t <= 1 at m = 32)."""
+    _, X, y = problem
+    net = ImplicitNetwork.initialize(3, 256, gamma=0.45, kappa=4.0, seed=0)
+    traj = Trainer(net, X, y).gradient_flow(1.0, times=np.linspace(0, 1.0, 3), rtol=1e-5, atol=1e-7)
+    L, I = traj.column("loss"), traj.column("lambda_integral")
+    assert L[-1] < 0.5 * L[0]
+    assert np.all(L <= L[0] * np.exp(-2 * I) * (1 + 1e-3))
+    # the check has teeth: the same bound with lambda_max in place of lambda_min fails
+    I_max = np.concatenate([[0], np.cumsum(np.diff(traj.times) * traj.column("lambda_max")[1:])])
+    assert np.any(L > L[0] * np.exp(-2 * I_max) * (1 + 1e-3))
+    assert np.all(np.diff(traj.column("move_fro")) > 0)
+    assert traj.column("contraction_factor").max() < 1
+    # U and u are frozen: only A moved
+    assert traj.A is not None and not torch.equal(traj.A, net.A)
+
+
+def test_gradient_descent_step_is_the_loss_gradient(problem):
+    net, X, y = problem
+    eta = 0.05
+    traj = Trainer(net, X, y).gradient_descent(eta, 1)
+    grad, _, _ = net.loss_gradient(X, y)
+    assert torch.allclose(traj.A, net.A - eta * grad, rtol=0, atol=1e-13)
+    assert traj.snapshots[1].loss < traj.snapshots[0].loss
+
+
+def test_contraction_loss_stops_training_with_the_trajectory(problem):
+    net, X, y = problem
+    with pytest.raises(TrainingError) as info:
+        Trainer(net, X, y).gradient_descent(5e4, 20)
+    traj = info.value.trajectory
+    assert len(traj.snapshots) >= 1 and traj.snapshots[0].t == 0
+
+
+def test_output_layer_contrast_reports_its_share(problem):
+    net, X, y = problem
+    traj = Trainer(net, X, y, train_u=True).gradient_descent(0.01, 2)
+    share = traj.column("output_layer_share")
+    assert np.all((share > 0) & (share < 1))
+    # kappa^2/m Z Z^T against the A block: the output block dominates the trace
+    assert share[0] > 0.5
+    assert math.isnan(Trainer(net, X, y).gradient_descent(0.01, 1).snapshots[0].output_layer_share)
