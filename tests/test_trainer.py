@@ -28,9 +28,9 @@ def test_gradient_flow_obeys_its_trajectory_bound(problem):
     _, X, y = problem
     net = ImplicitNetwork.initialize(3, 256, gamma=0.45, kappa=4.0, seed=0)
     traj = Trainer(net, X, y).gradient_flow(1.0, times=np.linspace(0, 1.0, 3), rtol=1e-5, atol=1e-7)
-    L, I = traj.column("loss"), traj.column("lambda_integral")
+    L, integral = traj.column("loss"), traj.column("lambda_integral")
     assert L[-1] < 0.5 * L[0]
-    assert np.all(L <= L[0] * np.exp(-2 * I) * (1 + 1e-3))
+    assert np.all(L <= L[0] * np.exp(-2 * integral) * (1 + 1e-3))
     # the check has teeth: the same bound with lambda_max in place of lambda_min fails
     I_max = np.concatenate([[0], np.cumsum(np.diff(traj.times) * traj.column("lambda_max")[1:])])
     assert np.any(L > L[0] * np.exp(-2 * I_max) * (1 + 1e-3))
