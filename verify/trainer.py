@@ -136,6 +136,14 @@ class Trainer:
             output_layer_share=share,
         )
 
+    def _record(self, traj: Trajectory, t: float, A, u, A0, integral: float) -> None:
+        """Append a snapshot at time t; stop if the contraction is lost there."""
+        traj.A = A
+        snap = self._snapshot(t, A, u, A0, integral)
+        traj.snapshots.append(snap)
+        if not snap.contraction_factor < 1.0:
+            raise TrainingError(f"contraction lost at t = {t}: rho = {snap.contraction_factor:.4g}", traj)
+
     # ---- gradient flow ---------------------------------------------------------------
     def gradient_flow(self, T: float, *, times=None, rtol: float = 1e-6, atol: float = 1e-9, method: str = "RK45") -> Trajectory:
         """Integrate gradient flow on [0, T], recording at ``times`` (default 21 equispaced)."""
@@ -168,14 +176,10 @@ class Trainer:
                     raise TrainingError(f"integrator failed on [{t0}, {t1}]: {sol.message}", traj)
                 y = sol.y[:, -1]
                 A, u = unpack(y)
-                traj.A = A
-                snap = self._snapshot(t1, A, u, A0, float(y[-1]))
-                traj.snapshots.append(snap)
-                if not snap.contraction_factor < 1.0:
-                    raise TrainingError(f"contraction lost at t = {t1}: rho = {snap.contraction_factor:.4g}", traj)
+                self._record(traj, t1, A, u, A0, float(y[-1]))
+        except TrainingError:
+            raise
         except TheoryError as err:
-            if isinstance(err, TrainingError):
-                raise
             raise TrainingError(f"a solve failed during training: {err}", traj) from err
         finally:
             traj.rhs_evaluations = self.evaluations
@@ -198,13 +202,10 @@ class Trainer:
                     u = u - eta * st["grad_u"]
                 traj.A = A
                 if k % record_every == 0 or k == steps:
-                    snap = self._snapshot(k, A, u, A0, math.nan)
-                    traj.snapshots.append(snap)
-                    if not snap.contraction_factor < 1.0:
-                        raise TrainingError(f"contraction lost at step {k}: rho = {snap.contraction_factor:.4g}", traj)
+                    self._record(traj, k, A, u, A0, math.nan)
+        except TrainingError:
+            raise
         except TheoryError as err:
-            if isinstance(err, TrainingError):
-                raise
             raise TrainingError(f"a solve failed during training: {err}", traj) from err
         finally:
             traj.rhs_evaluations = self.evaluations
