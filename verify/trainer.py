@@ -25,6 +25,7 @@ If the contraction is lost (rho >= 1 at a record time) or a solve fails, it rais
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,6 +137,18 @@ class Trainer:
             output_layer_share=share,
         )
 
+    @contextmanager
+    def _guard(self, traj: Trajectory):
+        """Turn any failed solve into a TrainingError carrying the trajectory so far."""
+        try:
+            yield
+        except TrainingError:
+            raise
+        except TheoryError as err:
+            raise TrainingError(f"a solve failed during training: {err}", traj) from err
+        finally:
+            traj.rhs_evaluations = self.evaluations
+
     def _record(self, traj: Trajectory, t: float, A, u, A0, integral: float) -> None:
         """Append a snapshot at time t; stop if the contraction is lost there."""
         traj.A = A
@@ -168,7 +181,7 @@ class Trainer:
             return np.concatenate(parts)
 
         self._Z = None
-        try:
+        with self._guard(traj):
             traj.snapshots.append(self._snapshot(0.0, A0, u0 if self.train_u else None, A0, 0.0))
             for t0, t1 in zip(times[:-1], times[1:], strict=True):
                 sol = solve_ivp(rhs, (t0, t1), y, method=method, rtol=rtol, atol=atol)
@@ -177,12 +190,6 @@ class Trainer:
                 y = sol.y[:, -1]
                 A, u = unpack(y)
                 self._record(traj, t1, A, u, A0, float(y[-1]))
-        except TrainingError:
-            raise
-        except TheoryError as err:
-            raise TrainingError(f"a solve failed during training: {err}", traj) from err
-        finally:
-            traj.rhs_evaluations = self.evaluations
         return traj
 
     # ---- gradient descent ------------------------------------------------------------
@@ -193,7 +200,7 @@ class Trainer:
         A, u = A0.clone(), (self.net0.u.clone() if self.train_u else None)
         traj = Trajectory("gradient_descent", settings={"eta": eta, "steps": steps, "train_u": self.train_u})
         self._Z = None
-        try:
+        with self._guard(traj):
             traj.snapshots.append(self._snapshot(0, A, u, A0, math.nan))
             for k in range(1, steps + 1):
                 st = self.state(A, u)
@@ -203,10 +210,4 @@ class Trainer:
                 traj.A = A
                 if k % record_every == 0 or k == steps:
                     self._record(traj, k, A, u, A0, math.nan)
-        except TrainingError:
-            raise
-        except TheoryError as err:
-            raise TrainingError(f"a solve failed during training: {err}", traj) from err
-        finally:
-            traj.rhs_evaluations = self.evaluations
         return traj
