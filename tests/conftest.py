@@ -5,6 +5,8 @@ from hypothesis import settings
 
 from theory import ImplicitNetwork
 
+pytest_plugins = ["pytester"]  # test_tooling runs the verify pytest plugin in a scratch suite
+
 # Property tests of the test suite itself: derandomized and bounded, like the ci profile.
 settings.register_profile("tests", max_examples=25, derandomize=True, deadline=None, database=None)
 settings.load_profile("tests")

@@ -15,7 +15,7 @@ from verify.cli import main
 from verify.replay import replay
 
 ROOT = Path(__file__).resolve().parents[1]
-MATH_ID = re.compile(r"^(WP|GR|KG|TD|GE)-\d+$")
+MATH_ID = re.compile(r"^(WP|GR|KG|TD|GE)-\d+(\.[a-z]+)?$")  # TD-1.path: a second form of TD-1
 
 
 def test_evidence_semantics():
@@ -53,8 +53,11 @@ def test_readme_catalog_in_sync():
 
 
 def test_ci_profile_everything_as_expected(tmp_path):
-    """The whole ci run: every claim holds, every control is refuted, with evidence."""
-    report = run(profile="ci", out=tmp_path)
+    """The ci run without the training claims (TD: minutes of gradient flows, covered by
+    ``nox -s verify`` and, check by check, by test_training_claims): every claim holds, every
+    control is refuted, with evidence."""
+    ids = [c.id for c in all_claims(controls=False) if not c.id.startswith("TD")]
+    report = run(ids, profile="ci", out=tmp_path)
     bad = [(r.id, r.status, r.summary) for r in report.results if not r.ok]
     assert not bad, bad
     kinds = {r.kind for r in report.results}

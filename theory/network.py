@@ -129,6 +129,23 @@ class ImplicitNetwork:
         return cls.from_arrays(U, A, u, gamma=gamma, sigma_u=sigma_u, kappa=kappa)
 
     @classmethod
+    def initialize_antisymmetric(
+        cls, d: int, m: int, *, gamma: float = 0.25, sigma_u: float = 1.0, kappa: float = 1.0, seed: int
+    ) -> ImplicitNetwork:
+        """Two copies of a width-m/2 network with opposite output weights, so f(0) = 0 (exactly in
+        exact arithmetic; ~1e-16 in float64, where the halves' products round differently):
+        U = [U'; U'], A = diag(A', A'), u = [u'; -u'] with (U', A', u') from
+        ``initialize(d, m/2, seed=seed)``. Both halves reach the same equilibrium z', so
+        f(x) = (kappa/sqrt(m)) (u'^T z' - u'^T z') = 0 for every x (GE-1's initialization
+        sensitivity: the (y - f0) of the bound becomes y). Its layer has ||A||_2 = ||A'||_2
+        ~ 2 sqrt(m/2), so rho(A(0)) ~ sqrt(2) gamma rather than 2 gamma."""
+        if int(m) % 2:
+            raise ShapeError(f"an antisymmetric initialization needs an even width, got m={m}")
+        half = cls.initialize(d, int(m) // 2, gamma=gamma, sigma_u=sigma_u, kappa=kappa, seed=seed)
+        A = torch.block_diag(half.A, half.A)
+        return cls.from_arrays(torch.cat([half.U, half.U]), A, torch.cat([half.u, -half.u]), gamma=gamma, sigma_u=sigma_u, kappa=kappa)
+
+    @classmethod
     def from_arrays(cls, U, A, u, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> ImplicitNetwork:
         """A network from given U (m x d), A (m x m), u (m): numpy arrays, lists or tensors."""
         U = as_tensor(U, "U", ndim=2)
@@ -262,18 +279,21 @@ class ImplicitNetwork:
         method: str = "anderson",
         tol: float = DEFAULT_TOL,
         max_iter: int | None = None,
+        B0: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """B (n x m), rows b_i = D_i (I - c A^T D_i)^{-1} u, i.e. b = D (u + c A^T b).
 
         Solved by the same batched fixed-point solvers as the forward pass (its map is a
-        contraction with factor <= rho), not by batched LU. Same ``tol`` semantics.
+        contraction with factor <= rho), not by batched LU. Same ``tol`` semantics. ``B0``:
+        a warm start (e.g. the previous step's B during training); default D u.
         """
         eq = equilibrium or self.equilibrium(X, method=method, tol=tol, max_iter=max_iter)
         rho = eq.contraction_factor
         if max_iter is None:
             max_iter = _default_cap(rho, tol)
         mask, A, c, u = eq.mask, self.A, self.c, self.u
-        res = get_solver(method)(lambda B: mask * (u + c * (B @ A)), mask * u, tol=tol, max_iter=max_iter)
+        start = mask * (u if B0 is None else B0)
+        res = get_solver(method)(lambda B: mask * (u + c * (B @ A)), start, tol=tol, max_iter=max_iter)
         if not res.converged:
             raise ConvergenceError(
                 f"backward solve b = D(u + c A^T b) ({res.method}, rho = {rho:.4g}) did not converge",

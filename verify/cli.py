@@ -57,7 +57,17 @@ def _cmd_run(args) -> int:
         def done(r):
             console.print(f"[{style[r.ok]}]{'ok  ' if r.ok else 'FAIL'}[/] {r.id:<24} {r.status:<12} {r.seconds:6.2f}s  {r.summary}")
 
-        report = run(args.ids or None, profile=args.profile, seed=args.seed, out=args.out, on_result=done, on_start=start)
+        report = run(
+            args.ids or None,
+            profile=args.profile,
+            seed=args.seed,
+            out=args.out,
+            on_result=done,
+            on_start=start,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            imports=tuple(args.imports),
+        )
     console.print(report.false_alarm_statement())
     bad = [r for r in report.results if not r.ok]
     console.print(
@@ -65,6 +75,11 @@ def _cmd_run(args) -> int:
         f"{len(report.results) - len(bad)} as expected, {len(bad)} not" + (f" ({', '.join(r.id for r in bad)})" if bad else "")
     )
     if args.out:
+        from .figures import make_all
+
+        with console.status("drawing figures"):
+            for fig in make_all(args.out, args.profile, args.seed):
+                console.print(f"figure: {fig}")
         path = write_report(args.out)
         console.print(f"report: {path}")
         for r in bad:
@@ -122,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("ids", nargs="*", help="claim ids (default: all); an id selects its controls too")
     r.add_argument("--profile", choices=sorted(PROFILES), default="ci", help="search effort (default: ci)")
     r.add_argument("--seed", type=int, default=None, help="reseed every random draw (default: the profile's fixed seeds)")
-    r.add_argument("--out", default=None, help="write results.json, report.md and counterexamples here")
+    r.add_argument("--out", default=None, help="write results.json, report.md, figures/ and counterexamples here")
+    r.add_argument("--jobs", type=int, default=1, help="run on a local Dask cluster of N worker processes (same numbers as serial)")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask cluster (e.g. tcp://host:8786)")
     r.set_defaults(func=_cmd_run)
     rp = sub.add_parser("replay", help="re-run a saved counterexample and compare the numbers")
     rp.add_argument("file")

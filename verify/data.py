@@ -132,3 +132,28 @@ def labels(X: np.ndarray, kind: str, seed: int) -> np.ndarray:
     if kind == "bounded":
         return rng.uniform(-1.0, 1.0, size=X.shape[0])
     raise ValueError(f"unknown label kind {kind!r}")
+
+
+def to_sphere(X: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Center by ``center`` (the training mean) and scale every row to unit norm."""
+    Xc = X - center
+    norms = np.linalg.norm(Xc, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ValueError("a centered input is zero: it has no direction on the sphere")
+    return Xc / norms
+
+
+def digits(classes=(3, 8), *, test_fraction: float = 0.4, seed: int = 0):
+    """scikit-learn's ``load_digits`` (shipped with the package, no download): two classes as
+    labels -1/+1, split into train and test at random (``seed``), inputs centered by the
+    training mean and scaled to the unit sphere. Returns (X_train, y_train, X_test, y_test)."""
+    from sklearn.datasets import load_digits
+
+    raw = load_digits()
+    keep = np.isin(raw.target, classes)
+    X, y = raw.data[keep].astype(np.float64), np.where(raw.target[keep] == classes[0], -1.0, 1.0)
+    idx = np.random.default_rng(seed).permutation(len(y))
+    cut = int(round(len(y) * (1 - test_fraction)))
+    tr, te = idx[:cut], idx[cut:]
+    center = X[tr].mean(axis=0)
+    return to_sphere(X[tr], center), y[tr], to_sphere(X[te], center), y[te]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import Verbosity, settings
+from hypothesis import Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 DATABASE_DIR = ".hypothesis/verify"
@@ -42,10 +42,13 @@ def get_profile(name: str) -> Profile:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
 
 
-def hypothesis_settings(profile: Profile, *, seeded: bool = False, effort: float = 1.0) -> settings:
+def hypothesis_settings(profile: Profile, *, seeded: bool = False, effort: float = 1.0, shrink: bool = True) -> settings:
     """Hypothesis settings for one exact-claim search under ``profile`` (``seeded``: an
-    explicit ``--seed`` replaces derandomization; ``effort`` scales the example count)."""
+    explicit ``--seed`` replaces derandomization; ``effort`` scales the example count;
+    ``shrink=False`` reports the first violation found, for checks too costly to shrink)."""
+    phases = tuple(p for p in Phase if shrink or p is not Phase.shrink)
     return settings(
+        phases=phases,
         max_examples=max(1, round(profile.max_examples * effort)),
         derandomize=profile.derandomize and not seeded,
         database=DirectoryBasedExampleDatabase(DATABASE_DIR) if profile.database else None,

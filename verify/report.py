@@ -12,8 +12,8 @@ def _fmt(x) -> str:
     return str(x)
 
 
-def render_markdown(data: dict) -> str:
-    """A claims table plus one section per claim, readable as a paper appendix."""
+def render_markdown(data: dict, figures: list[Path] = ()) -> str:
+    """A claims table, the findings, one section per claim and the figures, readable as a paper appendix."""
     lines = [
         "# Verification report",
         "",
@@ -32,6 +32,11 @@ def render_markdown(data: dict) -> str:
             f"{_fmt(ev.get('slack', '-'))} | {r['seconds']:.2f} |"
         )
     lines.append("")
+    findings = [r for r in data["results"] if r.get("finding")]
+    if findings:
+        lines += ["## Findings: claims of MATH.md this suite refutes", ""]
+        lines += [f"- **{r['id']}** ({r['status']}): {r['finding']}" for r in findings]
+        lines.append("")
     for r in data["results"]:
         ev = r.get("evidence") or {}
         lines += [f"## {r['id']}: {r['title']}", "", r["summary"], ""]
@@ -45,6 +50,10 @@ def render_markdown(data: dict) -> str:
         if "traceback" in (r.get("stats") or {}):
             lines += ["", "```", r["stats"]["traceback"], "```"]
         lines.append("")
+    if figures:
+        lines += ["## Figures", ""]
+        lines += [f"![{p.stem}](figures/{p.name})" for p in figures]
+        lines.append("")
     v = data.get("versions", {})
     lines.append("Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()))
     return "\n".join(lines) + "\n"
@@ -55,5 +64,5 @@ def write_report(out: str | Path) -> Path:
     out = Path(out)
     data = json.loads((out / "results.json").read_text())
     path = out / "report.md"
-    path.write_text(render_markdown(data))
+    path.write_text(render_markdown(data, sorted((out / "figures").glob("*.png"))))
     return path

@@ -53,6 +53,7 @@ class Result:
     stats: dict = field(default_factory=dict)
     seconds: float = 0.0
     replay: str | None = None
+    finding: str = ""  # a MATH.md claim this suite refutes (see Claim.finding)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,7 +105,7 @@ def _run_exact(claim, ctx: Context) -> tuple[str, str, Evidence | None, dict, An
 
     test = given(claim.instances())(body)
     test._hypothesis_internal_database_key = hashlib.sha384(claim.id.encode()).digest()
-    test = hypothesis_settings(ctx.profile, seeded=ctx.seed is not None, effort=claim.effort)(test)
+    test = hypothesis_settings(ctx.profile, seeded=ctx.seed is not None, effort=claim.effort, shrink=claim.shrink)(test)
     if ctx.seed is not None:
         test = hypothesis_seed(ctx.seed)(test)
     try:
@@ -239,7 +240,7 @@ def _ineq(ev: Evidence | None) -> str:
 
 
 def run_claim(claim: Claim, ctx: Context) -> Result:
-    expected = REFUTED if claim.is_control else HOLDS
+    expected = REFUTED if claim.is_control or claim.finding else HOLDS
     t0 = time.perf_counter()
     instance = None
     try:
@@ -251,6 +252,10 @@ def run_claim(claim: Claim, ctx: Context) -> Result:
         summary = "NOT refuted: this check lacks power. " + summary
     elif claim.is_control and status == REFUTED:
         summary = "refuted as expected: " + summary
+    elif claim.finding and status == REFUTED:
+        summary = "FINDING, MATH.md's claim is false here: " + summary
+    elif claim.finding:
+        summary = "a recorded finding did not reproduce: " + summary
     res = Result(
         claim.id,
         claim.title,
@@ -263,6 +268,7 @@ def run_claim(claim: Claim, ctx: Context) -> Result:
         ev.to_dict() if ev is not None else None,
         stats,
         time.perf_counter() - t0,
+        finding=claim.finding,
     )
     if status == REFUTED and ctx.out is not None:
         res.replay = str(write_counterexample(claim, res, instance, ctx))
@@ -350,10 +356,20 @@ def run(
     on_result: Callable[[Result], None] | None = None,
     on_start: Callable[[Claim], None] | None = None,
     controls: bool = True,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    imports: tuple[str, ...] = (),
 ) -> Report:
     """Run the selected claims and (unless ``controls=False``) their negative controls; write
     ``results.json`` and counterexamples to ``out``. The false-alarm budget is split over the
-    selected statistical claims, so a run of fewer claims gives each a larger share."""
+    selected statistical claims, so a run of fewer claims gives each a larger share.
+
+    ``jobs > 1`` runs on a ``dask.distributed.LocalCluster`` of that many single-threaded
+    worker processes, ``scheduler`` on an existing Dask cluster at that address (its workers
+    must have this package installed, and import ``imports``, e.g. modules registering your
+    own claims). The unit of work is a claim with its controls (they share cached draws);
+    every number is a function of (claim, profile, seed, alpha) only, so a distributed run
+    gives the same verdicts and numbers as the serial one (tested)."""
     prof = get_profile(profile)
     claims = select(ids, controls=controls)
     statistical = sum(1 for c in claims if not c.is_control and c.kind in (Kind.WHP, Kind.RATE))
@@ -361,20 +377,76 @@ def run(
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         out_path.mkdir(parents=True, exist_ok=True)
-    ctx = Context(prof, seed, alpha, out_path)
     t0 = time.perf_counter()
-    results = []
-    for claim in claims:
-        if on_start:
-            on_start(claim)
-        res = run_claim(claim, ctx)
-        results.append(res)
-        if on_result:
-            on_result(res)
+    if jobs > 1 or scheduler:
+        results = _run_distributed(claims, prof.name, seed, alpha, out_path, on_result, jobs, scheduler, tuple(imports))
+    else:
+        ctx = Context(prof, seed, alpha, out_path)
+        results = []
+        for claim in claims:
+            if on_start:
+                on_start(claim)
+            res = run_claim(claim, ctx)
+            results.append(res)
+            if on_result:
+                on_result(res)
     report = Report(results, prof.name, seed, prof.alpha, alpha, statistical, time.perf_counter() - t0, serialize.versions())
     if out_path is not None:
         (out_path / "results.json").write_text(serialize.dumps(report.to_dict()))
     return report
+
+
+def _groups(claims: list[Claim]) -> list[list[str]]:
+    """Each claim with the controls selected after it (controls share their claim's caches)."""
+    groups: list[list[str]] = []
+    for c in claims:
+        if c.is_control and groups and c.control_of in groups[-1]:
+            groups[-1].append(c.id)
+        else:
+            groups.append([c.id])
+    return groups
+
+
+def run_group(ids: list[str], profile: str, seed: int | None, alpha: float, out: str | None, imports: tuple[str, ...] = ()) -> list[dict]:
+    """One unit of distributed work: run ``ids`` in a fresh context; plain dicts come back."""
+    import importlib
+
+    for mod in imports:
+        importlib.import_module(mod)
+    import torch
+
+    torch.set_num_threads(1)  # one process per core
+    ctx = Context(get_profile(profile), seed, alpha, Path(out) if out else None)
+    return [run_claim(get(cid), ctx).to_dict() for cid in ids]
+
+
+def _run_distributed(claims, profile, seed, alpha, out, on_result, jobs, scheduler, imports) -> list[Result]:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        groups = _groups(claims)
+        futures = {
+            client.submit(run_group, g, profile, seed, alpha, str(out) if out else None, imports, pure=False, key=f"claims-{i}"): i
+            for i, g in enumerate(groups)
+        }
+        by_group: dict[int, list[Result]] = {}
+        for fut in as_completed(futures):
+            rs = [Result(**d) for d in fut.result()]
+            by_group[futures[fut]] = rs
+            for r in rs:
+                if on_result:
+                    on_result(r)
+        return [r for i in range(len(groups)) for r in by_group[i]]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _finite(x: float) -> bool:

@@ -147,3 +147,21 @@ def kernel_instances(
     else:
         X = draw(datasets(n, (max(1, d[0]), d[1]), degenerate=degenerate, min_eps=min_eps))
     return {"X": X, "gamma": g, "sigma_u": draw(st.floats(0.25, 4.0)), "kappa": draw(kappas())}
+
+
+@st.composite
+def training_runs(draw, n=(2, 5), ms=(128, 256), gammas=(0.25, 0.35, 0.45), kappas=(2.0, 4.0, 6.0), horizons=(2.0, 5.0)):
+    """Settings of one gradient-flow run (TD-1.path, TD-3): {n, d, gamma, kappa, data_seed, m,
+    seed, horizon}. Drawn from small discrete sets so that the claims reading the same runs share
+    them through the trainer cache; widths >= 128 keep each run to seconds (narrower flows slide
+    along ReLU kinks and cost thousands of evaluations)."""
+    return {
+        "n": draw(st.integers(*n)),
+        "d": 3,
+        "gamma": draw(st.sampled_from(gammas)),
+        "kappa": draw(st.sampled_from(kappas)),
+        "data_seed": draw(st.integers(0, 2**16)),
+        "m": draw(st.sampled_from(ms)),
+        "seed": draw(st.integers(0, 2**16)),
+        "horizon": draw(st.sampled_from(horizons)),
+    }

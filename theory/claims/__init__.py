@@ -1,6 +1,6 @@
 """The claim model and the catalog of MATH.md claims (registered on import)."""
 
-from . import gradients, kernels, well_posedness  # noqa: F401  (registers the catalog)
+from . import generalization, gradients, kernels, training, well_posedness  # noqa: F401  (registers the catalog)
 from .base import (
     Claim,
     Evidence,

@@ -143,6 +143,9 @@ class Claim:
     control_of: ClassVar[str | None] = None
     why_false: ClassVar[str] = ""
     conjecture: ClassVar[bool] = False  # not in the paper: a new claim under test
+    # a claim of MATH.md this suite has refuted: why, and the counterexample. The runner then
+    # expects "refuted" (the finding must keep reproducing) and reports it as a finding.
+    finding: ClassVar[str] = ""
 
     def target(self, evidence: Evidence) -> float:
         """The score a search drives down toward a violation (default: normalized slack)."""
@@ -166,6 +169,7 @@ class Claim:
             "control_of": self.control_of,
             "why_false": self.why_false,
             "conjecture": self.conjecture,
+            "finding": self.finding,
         }
 
     def __repr__(self) -> str:
@@ -184,6 +188,7 @@ class ExactClaim(Claim):
     domain: ClassVar[dict[str, Any]] = {}
     strategy: ClassVar[str] = "instances"  # the function of verify.strategies to call
     effort: ClassVar[float] = 1.0  # multiplies the profile's number of examples
+    shrink: ClassVar[bool] = True  # False: report the first violation unshrunk (each check costs seconds)
 
     def instances(self):
         from verify import strategies
@@ -234,6 +239,9 @@ class RateClaim(Claim):
     exponent - exponent_tol) or ``"both"`` (of order exactly). ``exponent_tol`` says how far
     finite sizes may bend the fit, and ``exponent_tol_why`` why.
     ``grids``/``seeds``: profile name -> grid of x, and seeds per grid point.
+    The runner caches values by the ``measure`` function, so a control that inherits
+    ``measure`` reuses its claim's values (a control that measures something else defines its
+    own ``measure``); likewise whp draws are cached by ``sample`` and the configuration.
     """
 
     kind = Kind.RATE
@@ -313,6 +321,7 @@ _SECTION_ORDER = ("WP", "GR", "KG", "TD", "GE")  # MATH.md's order; user prefixe
 
 
 def _id_key(claim_id: str):
-    prefix, _, num = claim_id.partition("-")
+    prefix, _, rest = claim_id.partition("-")
     rank = _SECTION_ORDER.index(prefix) if prefix in _SECTION_ORDER else len(_SECTION_ORDER)
-    return (rank, prefix, int(num) if num.isdigit() else 10**9, claim_id)
+    digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]  # "3" of "3.rate": a variant sorts after its claim
+    return (rank, prefix, int(digits) if digits else 10**9, claim_id)

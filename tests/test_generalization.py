@@ -1,0 +1,78 @@
+"""GE-1's bound and its parts, the antisymmetric initialization, the digits data."""
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from theory import ImplicitNetwork
+from theory.claims import generalization as ge
+from theory.claims import get
+from theory.generalization import BOUND, bound_terms, rademacher_linearized, radius, ramp_loss
+from verify.data import digits
+
+from .conftest import unit_rows
+
+
+def test_ramp_loss_is_a_clipped_margin():
+    assert np.allclose(ramp_loss([2.0, 0.5, 0.0, -1.0], [1, 1, 1, 1]), [0.0, 0.5, 1.0, 1.0])
+    assert np.allclose(ramp_loss([-0.25], [-1]), [0.75])
+
+
+def test_bound_terms_equal_the_sympy_expression():
+    terms = bound_terms(0.1, 30.0, 50, g=0.02, delta=0.1)
+    L, g, R, n, delta = sp.symbols("L_S g R n delta", positive=True)
+    value = float(BOUND.subs({L: 0.1, g: 0.02, R: 30.0, n: 50, delta: 0.1}))
+    assert terms["bound"] == pytest.approx(value, rel=1e-12)
+    assert terms["grid_radius"] == 5  # ceil(30 sqrt(0.02))
+    with pytest.raises(ValueError):
+        bound_terms(0.0, 1.0, 10, g=0.02, delta=1.5)
+
+
+def test_radius_is_the_minimum_norm_move():
+    G = torch.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=torch.float64)
+    v = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    assert radius(G, v) == pytest.approx(math.sqrt(float(v @ torch.linalg.solve(G, v))), rel=1e-13)
+
+
+def test_rademacher_enumeration_is_tight_at_one_point_and_below_jensen():
+    assert rademacher_linearized(torch.tensor([[4.0]], dtype=torch.float64)) == pytest.approx(2.0)
+    G = torch.tensor([[1.0, 0.3, 0.0], [0.3, 1.0, 0.2], [0.0, 0.2, 1.0]], dtype=torch.float64)
+    assert rademacher_linearized(G) < math.sqrt(3.0) / 3
+
+
+def test_antisymmetric_initialization_outputs_exactly_zero():
+    net = ImplicitNetwork.initialize_antisymmetric(4, 64, gamma=0.4, kappa=2.0, seed=1)
+    X = unit_rows(6, 4, seed=2)
+    # zero in exact arithmetic; the two halves' matrix products round differently (zeros summed
+    # in another order), which leaves ~1e-16
+    assert net.output(X).abs().max() < 1e-13
+    assert net.contraction_factor() < 2 * 0.4  # ~ sqrt(2) gamma
+    assert torch.linalg.eigvalsh(net.gram(X))[0] > 0  # it still trains: the Gram is positive definite
+    with pytest.raises(ValueError):
+        ImplicitNetwork.initialize_antisymmetric(4, 63, seed=0)
+
+
+def test_digits_ship_with_scikit_learn_and_land_on_the_sphere():
+    Xtr, ytr, Xte, yte = digits((3, 8), seed=0)
+    assert Xtr.shape[1] == 64 and len(Xtr) + len(Xte) == 357
+    assert np.allclose(np.linalg.norm(Xtr, axis=1), 1) and np.allclose(np.linalg.norm(Xte, axis=1), 1)
+    assert set(np.unique(ytr)) == {-1.0, 1.0}
+
+
+def test_bound_holds_on_teacher_data_and_the_shrunk_control_fails_on_random_labels():
+    teacher = ge.experiment("teacher", 50, 7)
+    assert teacher["train_loss"] < 1e-9  # the linearized network interpolates
+    assert get("GE-1").check(teacher).holds
+    coin = ge.experiment("random", 50, 7)
+    assert coin["test_loss"] > 0.5 > teacher["test_loss"]
+    assert not get("GE-1/ctl-main-tenth").check(coin).holds
+
+
+def test_initialization_sensitivity_small_kappa_shrinks_f0_and_the_radius():
+    rows = ge._sensitivity(n=50, kappas=(4.0, 0.25), seeds=1)
+    big, small, anti = rows
+    assert small["f0_rms"] < big["f0_rms"] / 10 and anti["f0_rms"] < 1e-13
+    assert small["bound"] < big["bound"]  # the bound sees kappa only through f0

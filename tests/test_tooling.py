@@ -1,0 +1,78 @@
+"""The tool around the claims: the pytest plugin, Dask runs, figures."""
+
+import json
+
+import numpy as np
+import pytest
+
+from verify import run
+from verify.figures import gram_concentration, loss_curves
+
+
+def test_pytest_plugin_runs_marked_claims_with_their_controls(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.verify_claims("WP-2")
+        def test_paper(claim_result):
+            assert claim_result.evidence is not None
+        """
+    )
+    result = pytester.runpytest_subprocess("--verify-profile", "ci")  # the plugin loads through its entry point
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 2 and "failed" not in outcomes  # WP-2 and its control(s)
+    result.stdout.fnmatch_lines(["*implicit-verify claims*", "*WP-2 *holds*", "*WP-2/ctl-*refuted*"])
+
+
+def test_pytest_plugin_fails_a_false_claim_with_its_evidence(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+        from theory.claims import Evidence, ExactClaim, register
+
+        @register
+        class Wrong(ExactClaim):
+            id = "USER-WRONG"
+            title = "rho never exceeds 0.1"
+            source = "a test"
+            statement = "rho <= 0.1"
+            domain = {"m": (2, 6), "n": (1, 2), "d": (1, 3)}
+
+            def check(self, inst):
+                from theory.claims._common import network_of
+                return Evidence(network_of(inst).contraction_factor(), 0.1, "<=")
+
+        @pytest.mark.verify_claims("USER-WRONG")
+        def test_user(claim_result):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess()  # its own process: the user claim stays out of our registry
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*USER-WRONG (exact): expected holds, got refuted*", "*counterexample*"])
+
+
+@pytest.mark.slow
+def test_dask_run_equals_the_serial_run(tmp_path):
+    """Two worker processes on a LocalCluster against one process: identical records (times aside)."""
+    ids = ["WP-2", "KG-1", "WP-5"]
+    serial = run(ids, profile="ci")
+    dask = run(ids, profile="ci", jobs=2)
+    strip = lambda r: {k: v for k, v in r.to_dict().items() if k != "seconds"}
+    assert [r.id for r in dask.results] == [r.id for r in serial.results]
+    assert json.dumps([strip(r) for r in dask.results], default=str) == json.dumps([strip(r) for r in serial.results], default=str)
+
+
+def test_figures_draw_from_results_and_skip_what_did_not_run(tmp_path):
+    xs = [128, 256, 512]
+    values = [[0.1 * (x / 128) ** -0.5 * (1 + 0.01 * s) for s in range(3)] for x in xs]
+    means = np.mean(values, axis=1).tolist()
+    slope, intercept = np.polyfit(np.log(xs), np.log(means), 1)
+    fit = {"slope": slope, "intercept": intercept, "lower": slope - 0.1, "upper": slope + 0.1, "level": 0.99, "xs": xs, "means": means}
+    results = [{"id": "KG-3", "evidence": {"details": {"fit": fit, "values": values}}}]
+    path = gram_concentration(results, tmp_path)
+    assert path.exists() and path.stat().st_size > 10_000
+    saved = json.loads((tmp_path / "gram_concentration.json").read_text())
+    assert saved["fit"]["slope"] == pytest.approx(-0.5, abs=1e-6)
+    assert loss_curves(results, "ci", None, tmp_path) is None  # TD-1 did not run

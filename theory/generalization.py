@@ -1,0 +1,88 @@
+"""The generalization bound of GE-1 and what it is made of (MATH.md section 4, GE-1..GE-4;
+arXiv 2209.15562, following Arora, Du, Hu, Li, Wang 2019, Theorem 5.1).
+
+Derivation, with every constant fixed:
+
+1. Loss: the ramp loss ``l(f, y) = min(1, max(0, 1 - y f))`` for labels y in {-1, +1}:
+   1-Lipschitz in f, values in [0, 1].
+2. Class: the network linearized at its initialization, ``F_R = {x -> f0(x) + <W, df0(x)/dA> :
+   ||W||_F <= R}``. Its empirical Rademacher complexity is exactly
+   ``(R/n) E_eps ||J^T eps||_F = (R/n) E sqrt(eps^T G eps) <= (R/n) sqrt(trace G)`` (GE-2;
+   Cauchy-Schwarz, attained at W = R J^T eps / ||J^T eps||, then Jensen), and trace G = n g
+   in the limit, g = G_inf(x, x) = kappa^2 gamma^2 sigma_u^2 / (2 - gamma^2)^2.
+3. For one radius R, with probability >= 1 - delta' (Mohri et al., Theorem 3.3 with the
+   Ledoux-Talagrand contraction for a 1-Lipschitz loss):
+   ``L_D(f) <= L_S(f) + 2 R_S(F_R) + 3 sqrt(log(2/delta') / (2n))`` for all f in F_R.
+4. R is not known in advance: take the grid R_j = j / sqrt(g) (j = 1, 2, ...; in units of
+   1/sqrt(g), so the grid does not depend on the output scale kappa) with
+   ``delta_j = delta / (j (j + 1))`` (summing to delta); a trained network with radius R lies in
+   F_{R_j} for j = ceil(R sqrt(g)). Hence, with probability >= 1 - delta, simultaneously for all R,
+   ``L_D <= L_S + 2 j / sqrt(n) + 3 sqrt(log(2 j (j + 1) / delta) / (2n))``, j = ceil(R sqrt(g)).
+5. Gradient flow from A(0) reaches, in the kernel regime, the minimum-norm interpolant, whose
+   radius is ``R = sqrt((y - f0)^T G^-1 (y - f0))`` (TD-6). With ``G -> G_inf`` the middle term
+   is ``sqrt(4 g (y - f0)^T G_inf^-1 (y - f0) / n)`` (MATH.md's form, up to the rounding of
+   R sqrt(g) up to the grid).
+   The finite-width network differs from its linearization by eps(m) -> 0 (TD-5).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+import torch
+
+from .kernel import limiting_gram_diagonal
+
+_L, _g, _R, _n, _delta = sp.symbols("L_S g R n delta", positive=True)
+_j = sp.ceiling(_R * sp.sqrt(_g))
+#: GE-1's bound (step 4 above) as a sympy expression, for the report.
+BOUND = _L + 2 * _j / sp.sqrt(_n) + 3 * sp.sqrt(sp.log(2 * _j * (_j + 1) / _delta) / (2 * _n))
+
+
+def ramp_loss(f, y) -> np.ndarray:
+    """min(1, max(0, 1 - y f)): 1-Lipschitz, values in [0, 1] (labels y in {-1, +1})."""
+    return np.clip(1.0 - np.asarray(y, dtype=float) * np.asarray(f, dtype=float), 0.0, 1.0)
+
+
+def bound_terms(train_loss: float, R: float, n: int, *, g: float, delta: float, main_scale: float = 1.0) -> dict:
+    """The three terms of GE-1 (step 4), and their sum ``bound``. ``main_scale`` multiplies the
+    complexity term (a negative control shrinks it)."""
+    if n < 1 or not (0 < delta < 1) or R < 0 or g <= 0:
+        raise ValueError(f"need n >= 1, 0 < delta < 1, R >= 0, g > 0; got n={n}, delta={delta}, R={R}, g={g}")
+    j = max(1, math.ceil(R * math.sqrt(g)))
+    main = main_scale * 2 * j / math.sqrt(n)
+    conf = 3 * math.sqrt(math.log(2 * j * (j + 1) / delta) / (2 * n))
+    return {
+        "train_loss": train_loss,
+        "complexity": main,
+        "confidence": conf,
+        "radius": R,
+        "grid_radius": j,
+        "bound": train_loss + main + conf,
+    }
+
+
+def radius(G: torch.Tensor, target: torch.Tensor) -> float:
+    """R = sqrt(v^T G^-1 v): the Frobenius norm of the minimum-norm move that fits v (TD-6),
+    by a Cholesky solve (G symmetric positive definite)."""
+    Lc = torch.linalg.cholesky(G)
+    w = torch.cholesky_solve(target[:, None], Lc)[:, 0]
+    return math.sqrt(max(float(target @ w), 0.0))
+
+
+def rademacher_linearized(G: torch.Tensor, R: float = 1.0) -> float:
+    """The exact empirical Rademacher complexity (R/n) E sqrt(eps^T G eps) of the linearized
+    class, averaging over all 2^n sign vectors (n <= 16)."""
+    n = G.shape[0]
+    if n > 16:
+        raise ValueError(f"exact enumeration needs n <= 16, got {n}")
+    signs = torch.tensor(list(np.ndindex(*(2,) * n)), dtype=G.dtype) * 2 - 1
+    quad = torch.einsum("si,ij,sj->s", signs, G, signs).clamp_min(0)
+    return R / n * float(quad.sqrt().mean())
+
+
+def limit_diagonal(gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> float:
+    """g = G_inf(x, x) (the trace of G_inf over n is n g)."""
+    return limiting_gram_diagonal(gamma=gamma, sigma_u=sigma_u, kappa=kappa)

@@ -1,0 +1,157 @@
+"""Figures for a run's report (matplotlib, PNG), each with its data as JSON beside it.
+
+- ``loss_curves``: TD-1's gradient flows, ||r(t)||^2/||r(0)||^2 against lambda_0 t, with the
+  claimed envelope exp(-lambda_0 t) and the control's exp(-3 lambda_0 t).
+- ``gram_concentration``: KG-3's ||G(0) - G_inf||_2 against m (log-log), per seed and the
+  seed means, with the fitted slope and the claimed m^-1/2.
+- ``lambda_min_vs_width``: lambda_min(G(0)) against m for KG-4's n = 4 data set, with the
+  lambda_0 line and KG-4's 3 lambda_0 / 4.
+- ``bound_vs_test_loss``: GE-1's bound against the measured test loss as n grows (when the GE
+  claims ran).
+
+Each figure is drawn from what the run computed (the claims' evidence, or their cached
+trainings); a figure whose claim was not selected is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, data: dict, folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=130)
+    _plt().close(fig)
+    (folder / f"{name}.json").write_text(json.dumps(data, indent=1, default=float))
+    return path
+
+
+def _result(results: list[dict], cid: str) -> dict | None:
+    return next((r for r in results if r["id"] == cid and r.get("evidence")), None)
+
+
+def loss_curves(results: list[dict], profile: str, seed: int | None, folder: Path) -> Path | None:
+    if _result(results, "TD-1") is None:
+        return None
+    from theory.claims import get
+    from theory.claims.training import flow
+
+    from .profiles import get_profile
+    from .runner import _seed_of
+
+    claim = get("TD-1")
+    config = dict(claim.configs_for(profile)[0])
+    m = config.pop("m")
+    draws = claim.draws.get(profile) or get_profile(profile).whp_draws
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    data = {"m": m, "setting": config, "runs": []}
+    for i in range(draws):
+        run = flow(config, m, _seed_of(seed or 0, 0, i))  # the runner's draws (cached in this process)
+        x = run.t * run.lambda_0
+        y = run.sq_residual() / float(run.r0 @ run.r0)
+        ax.semilogy(x, y, color="tab:blue", alpha=0.45, lw=1, label="gradient flow runs" if i == 0 else None)
+        data["runs"].append({"lambda0_t": x.tolist(), "ratio": y.tolist()})
+    xs = np.linspace(0, max(max(r["lambda0_t"]) for r in data["runs"]), 200)
+    ax.semilogy(xs, np.exp(-xs), "k--", lw=2, label=r"TD-1: $e^{-\lambda_0 t}$")
+    ax.semilogy(xs, np.exp(-3 * xs), "r:", lw=2, label=r"control: $e^{-3\lambda_0 t}$")
+    ax.set_xlabel(r"$\lambda_0 t$")
+    ax.set_ylabel(r"$\|r(t)\|^2 / \|r(0)\|^2$")
+    ax.set_title(f"Gradient flow on A alone (m = {m}, n = {config['n']}, gamma = {config['gamma']})")
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, data, folder, "loss_curves")
+
+
+def gram_concentration(results: list[dict], folder: Path) -> Path | None:
+    r = _result(results, "KG-3")
+    if r is None:
+        return None
+    det = r["evidence"]["details"]
+    fit, values = det["fit"], np.array(det["values"])
+    xs = np.array(fit["xs"], dtype=float)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for j in range(values.shape[1]):
+        ax.loglog(xs, values[:, j], ".", color="tab:gray", alpha=0.5, label="one seed" if j == 0 else None)
+    ax.loglog(xs, fit["means"], "o", color="tab:blue", label="seed mean")
+    ax.loglog(xs, np.exp(fit["intercept"]) * xs ** fit["slope"], "-", color="tab:blue", label=f"fit: slope {fit['slope']:.2f}")
+    ref = fit["means"][0] * (xs / xs[0]) ** -0.5
+    ax.loglog(xs, ref, "k--", label=r"claimed $m^{-1/2}$")
+    ax.set_xlabel("width m")
+    ax.set_ylabel(r"$\|G(0) - G_\infty\|_2$")
+    ax.set_title(f"KG-3: Gram concentration (interval [{fit['lower']:.2f}, {fit['upper']:.2f}])")
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, {"xs": xs.tolist(), "values": values.tolist(), "fit": fit}, folder, "gram_concentration")
+
+
+def lambda_min_vs_width(results: list[dict], folder: Path, widths=(32, 64, 128, 256, 512, 1024), seeds: int = 8) -> Path | None:
+    if _result(results, "KG-4") is None:
+        return None
+    from theory.claims.kernels import _dataset, _lambda_min_at_init
+
+    n, d, ds = 4, 3, 2  # KG-4's larger data set
+    _, lam0, _ = _dataset(n, d, ds)
+    vals = np.array([[_lambda_min_at_init(n, d, ds, m, s) for s in range(seeds)] for m in widths])
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for j in range(seeds):
+        ax.semilogx(widths, vals[:, j], ".", color="tab:gray", alpha=0.6, label="one initialization" if j == 0 else None)
+    ax.semilogx(widths, vals.mean(axis=1), "o-", color="tab:blue", label="mean over seeds")
+    ax.axhline(lam0, color="k", ls="--", label=r"$\lambda_0 = \lambda_{min}(G_\infty)$")
+    ax.axhline(0.75 * lam0, color="r", ls=":", label=r"KG-4: $3\lambda_0/4$")
+    ax.set_xlabel("width m")
+    ax.set_ylabel(r"$\lambda_{min}(G(0))$")
+    ax.set_title(f"Smallest Gram eigenvalue at initialization (n = {n}, d = {d}, gamma = 0.25)")
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, {"widths": list(widths), "values": vals.tolist(), "lambda_0": lam0}, folder, "lambda_min_vs_width")
+
+
+def bound_vs_test_loss(results: list[dict], folder: Path) -> Path | None:
+    r = _result(results, "GE-1")
+    if r is None or "table" not in r["evidence"]["details"]:
+        return None
+    rows = r["evidence"]["details"]["table"]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for name in sorted({row["data"] for row in rows}):
+        sel = sorted((row for row in rows if row["data"] == name), key=lambda row: row["n"])
+        ns = [row["n"] for row in sel]
+        (line,) = ax.loglog(ns, [row["bound"] for row in sel], "o-", label=f"{name}: GE-1 bound")
+        ax.loglog(ns, [row["test_loss"] for row in sel], "s--", color=line.get_color(), label=f"{name}: test ramp loss")
+    ax.set_xlabel("training set size n")
+    ax.set_ylabel("ramp loss")
+    ax.set_title("GE-1: generalization bound against measured test loss")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, {"rows": rows}, folder, "bound_vs_test_loss")
+
+
+def make_all(out: str | Path, profile: str, seed: int | None) -> list[Path]:
+    """Draw every figure whose claim ran; returns the PNG paths (under ``out/figures``)."""
+    out = Path(out)
+    results = json.loads((out / "results.json").read_text())["results"]
+    folder = out / "figures"
+    made = [
+        loss_curves(results, profile, seed, folder),
+        gram_concentration(results, folder),
+        lambda_min_vs_width(results, folder),
+        bound_vs_test_loss(results, folder),
+    ]
+    return [p for p in made if p is not None]

@@ -1,0 +1,94 @@
+"""pytest plugin (registered through the ``pytest11`` entry point): claims in your own test suite.
+
+Mark a test with the claims it should run; it is parametrized over them and their negative
+controls, and the ``claim_result`` fixture runs one and fails the test, with the evidence,
+unless the verdict is the expected one (a claim holds, a control is refuted)::
+
+    import pytest
+
+    @pytest.mark.verify_claims("WP-2", "KG-2")
+    def test_paper_claims(claim_result):
+        assert claim_result.evidence is not None   # the Result is yours to inspect
+
+Your own claims work the same once the module registering them is imported. Options:
+``--verify-profile`` (ci, dev or thorough; default ci), ``--verify-seed N``,
+``--verify-no-controls``. The verdicts are listed at the end of the session, and each test's
+evidence is attached to its report (``user_properties``, so it lands in ``--junitxml``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+_VERDICTS: list = []
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("verify", "claims of implicit-verify")
+    group.addoption("--verify-profile", default="ci", choices=["ci", "dev", "thorough"], help="search effort for marked claims")
+    group.addoption("--verify-seed", type=int, default=None, help="reseed the claims' random draws")
+    group.addoption("--verify-no-controls", action="store_true", help="run the marked claims without their negative controls")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "verify_claims(*ids): run these claims (and their controls) through the claim_result fixture")
+
+
+def pytest_generate_tests(metafunc):
+    marker = metafunc.definition.get_closest_marker("verify_claims")
+    if marker is None or "claim_result" not in metafunc.fixturenames:
+        return
+    from .runner import select
+
+    controls = not metafunc.config.getoption("--verify-no-controls")
+    ids = [c.id for c in select(list(marker.args) or None, controls=controls)]
+    metafunc.parametrize("claim_id", ids, ids=ids)
+
+
+@pytest.fixture
+def claim_result(request, claim_id):
+    """Run ``claim_id`` (the marker's parametrization); the test then fails unless the verdict
+    is the expected one."""
+    from theory.claims import Kind, get
+
+    from .profiles import get_profile
+    from .runner import Context, run_claim
+    from .stats import split_alpha
+
+    config = request.config
+    claim = get(claim_id)
+    prof = get_profile(config.getoption("--verify-profile"))
+    # one statistical claim per test: each gets the profile's whole false-alarm budget
+    alpha = split_alpha(prof.alpha, 1 if claim.kind in (Kind.WHP, Kind.RATE) else 0)
+    res = run_claim(claim, Context(prof, config.getoption("--verify-seed"), alpha, None))
+    _VERDICTS.append(res)
+    request.node.user_properties.append(("verify_result", json.dumps(res.to_dict(), default=str)))
+    return res
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After the test body: a claim that did not behave as expected fails the test (a failure
+    of the call, with the evidence, not an error of the fixture)."""
+    outcome = yield
+    res = getattr(item, "funcargs", {}).get("claim_result")
+    if res is not None and not res.ok:
+        ev = res.evidence or {}
+        pytest.fail(
+            f"{res.id} ({res.kind}): expected {res.expected}, got {res.status}\n  {res.summary}\n"
+            f"  lhs {ev.get('lhs')} {ev.get('relation', '')} rhs {ev.get('rhs')}, slack {ev.get('slack')}, tolerance {ev.get('tolerance')}"
+            f" ({ev.get('tolerance_why', '')})" + (f"\n  replay: python -m verify replay {res.replay}" if res.replay else ""),
+            pytrace=False,
+        )
+    return outcome
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _VERDICTS:
+        return
+    terminalreporter.section("implicit-verify claims")
+    for r in _VERDICTS:
+        mark = "ok  " if r.ok else "FAIL"
+        terminalreporter.write_line(f"{mark} {r.id:<26} {r.status:<12} {r.seconds:6.2f}s  {r.summary[:140]}")
