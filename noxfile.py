@@ -1,4 +1,4 @@
-"""nox sessions: tests, verify (ci profile, writes the report), verify-thorough, lint.
+"""nox sessions: tests, verify (ci profile, writes the report), verify-thorough, false-alarms, lint, bench.
 
 Each session installs torch==2.13.0 first: on these machines that pin is a local CPU wheel,
 while an unpinned torch pulls a multi-GB CUDA build (DEVELOPERS.md).
@@ -48,3 +48,10 @@ def lint(session):
     session.install("ruff>=0.5")
     session.run("ruff", "check", "theory", "verify", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "--diff", "theory", "verify", "tests", "noxfile.py")
+
+
+@nox.session
+def bench(session):
+    """Benchmarks side by side (benchmarks/out/bench.{json,md}); --quick for a smoke run."""
+    _install(session)
+    session.run("python", "benchmarks/bench.py", *session.posargs)

@@ -40,6 +40,15 @@ def _save(fig, data: dict, folder: Path, name: str) -> Path:
     return path
 
 
+def _width_ticks(ax, xs) -> None:
+    """Label the x axis at the grid's own values (log scale's minor labels collide)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([str(int(x)) for x in xs])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _result(results: list[dict], cid: str) -> dict | None:
     return next((r for r in results if r["id"] == cid and r.get("evidence")), None)
 
@@ -92,6 +101,7 @@ def gram_concentration(results: list[dict], folder: Path) -> Path | None:
     ax.loglog(xs, np.exp(fit["intercept"]) * xs ** fit["slope"], "-", color="tab:blue", label=f"fit: slope {fit['slope']:.2f}")
     ref = fit["means"][0] * (xs / xs[0]) ** -0.5
     ax.loglog(xs, ref, "k--", label=r"claimed $m^{-1/2}$")
+    _width_ticks(ax, xs)
     ax.set_xlabel("width m")
     ax.set_ylabel(r"$\|G(0) - G_\infty\|_2$")
     ax.set_title(f"KG-3: Gram concentration (interval [{fit['lower']:.2f}, {fit['upper']:.2f}])")
@@ -115,9 +125,10 @@ def lambda_min_vs_width(results: list[dict], folder: Path, widths=(32, 64, 128, 
     ax.semilogx(widths, vals.mean(axis=1), "o-", color="tab:blue", label="mean over seeds")
     ax.axhline(lam0, color="k", ls="--", label=r"$\lambda_0 = \lambda_{min}(G_\infty)$")
     ax.axhline(0.75 * lam0, color="r", ls=":", label=r"KG-4: $3\lambda_0/4$")
+    _width_ticks(ax, widths)
     ax.set_xlabel("width m")
     ax.set_ylabel(r"$\lambda_{min}(G(0))$")
-    ax.set_title(f"Smallest Gram eigenvalue at initialization (n = {n}, d = {d}, gamma = 0.25)")
+    ax.set_title(f"KG-4: lambda_min(G(0)) at initialization (n = {n}, gamma = 0.25)")
     ax.legend()
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, {"widths": list(widths), "values": vals.tolist(), "lambda_0": lam0}, folder, "lambda_min_vs_width")
@@ -125,20 +136,22 @@ def lambda_min_vs_width(results: list[dict], folder: Path, widths=(32, 64, 128, 
 
 def bound_vs_test_loss(results: list[dict], folder: Path) -> Path | None:
     r = _result(results, "GE-1")
-    if r is None or "table" not in r["evidence"]["details"]:
+    prepared = (r or {}).get("evidence", {}).get("details", {}).get("prepared", {})
+    if "table" not in prepared:
         return None
-    rows = r["evidence"]["details"]["table"]
+    rows = prepared["table"]
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(8.4, 4.2))
     for name in sorted({row["data"] for row in rows}):
         sel = sorted((row for row in rows if row["data"] == name), key=lambda row: row["n"])
         ns = [row["n"] for row in sel]
         (line,) = ax.loglog(ns, [row["bound"] for row in sel], "o-", label=f"{name}: GE-1 bound")
         ax.loglog(ns, [row["test_loss"] for row in sel], "s--", color=line.get_color(), label=f"{name}: test ramp loss")
+    _width_ticks(ax, sorted({row["n"] for row in rows}))
     ax.set_xlabel("training set size n")
     ax.set_ylabel("ramp loss")
     ax.set_title("GE-1: generalization bound against measured test loss")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, {"rows": rows}, folder, "bound_vs_test_loss")
 

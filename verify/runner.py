@@ -208,10 +208,23 @@ def _run_rate(claim, ctx: Context):
     why = f"bootstrap limit (level {1 - ctx.alpha:.4g}) of the fitted {'log-rate' if geometric else 'exponent'} vs the claim +- {tol}"
     upper_ev = Evidence(fit.lower, a + tol, "<=", 0.0, why, details)
     lower_ev = Evidence(fit.upper, a - tol, ">=", 0.0, why, details)
-    evs = {"upper": [upper_ev], "lower": [lower_ev], "both": [upper_ev, lower_ev]}[claim.bound]
-    ev = Evidence.worst(evs)
     stats = {"grid": list(grid), "seeds": seeds_n}
     shown = f"{'log-rate' if geometric else 'slope'} {fit.slope:.3f}, interval [{fit.lower:.3f}, {fit.upper:.3f}]"
+    if claim.bound == "decay":  # "tends to 0": holds on a significant decrease, refuted on a significant lack of one
+        decays = Evidence(fit.upper, 0.0, "<=", 0.0, f"upper bootstrap limit (level {1 - ctx.alpha:.4g}) of the slope below 0", details)
+        if fit.lower > -tol:
+            return (
+                REFUTED,
+                f"{shown}: does not decay (lower limit above -{tol})",
+                Evidence(fit.lower, -tol, "<=", 0.0, why, details),
+                stats,
+                None,
+            )
+        if fit.upper < 0:
+            return HOLDS, f"{shown}: decays significantly, consistent with -> 0", decays, stats, None
+        return INCONCLUSIVE, f"{shown}: no significant decay", decays, stats, None
+    evs = {"upper": [upper_ev], "lower": [lower_ev], "both": [upper_ev, lower_ev]}[claim.bound]
+    ev = Evidence.worst(evs)
     if not upper_ev.holds and claim.bound in ("upper", "both"):
         return REFUTED, f"{shown} lies above the claimed {a:.3f} (+{tol})", upper_ev, stats, None
     if not lower_ev.holds and claim.bound in ("lower", "both"):
@@ -407,15 +420,39 @@ def _groups(claims: list[Claim]) -> list[list[str]]:
     return groups
 
 
-def run_group(ids: list[str], profile: str, seed: int | None, alpha: float, out: str | None, imports: tuple[str, ...] = ()) -> list[dict]:
-    """One unit of distributed work: run ``ids`` in a fresh context; plain dicts come back."""
+def _thread_counts() -> dict:
+    """This process's torch and BLAS thread counts."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    return {"torch": torch.get_num_threads(), "blas": {i["internal_api"]: i["num_threads"] for i in threadpool_info()}}
+
+
+def run_group(
+    ids: list[str],
+    profile: str,
+    seed: int | None,
+    alpha: float,
+    out: str | None,
+    imports: tuple[str, ...] = (),
+    threads: dict | None = None,
+) -> list[dict]:
+    """One unit of distributed work: run ``ids`` in a fresh context; plain dicts come back.
+
+    ``threads``: the submitting process's torch and BLAS thread counts, mirrored here. Dask
+    starts workers with one BLAS thread, and a reduction split over another number of threads
+    rounds differently: a serial and a distributed run then differed in the last bit of some
+    spectral norms (measured). With the same counts they agree bit for bit."""
     import importlib
+
+    import torch
+    from threadpoolctl import threadpool_limits
 
     for mod in imports:
         importlib.import_module(mod)
-    import torch
-
-    torch.set_num_threads(1)  # one process per core
+    if threads:
+        torch.set_num_threads(threads["torch"])
+        threadpool_limits(limits=threads["blas"])  # keyed by internal API (openblas, openmp, ...)
     ctx = Context(get_profile(profile), seed, alpha, Path(out) if out else None)
     return [run_claim(get(cid), ctx).to_dict() for cid in ids]
 
@@ -423,6 +460,7 @@ def run_group(ids: list[str], profile: str, seed: int | None, alpha: float, out:
 def _run_distributed(claims, profile, seed, alpha, out, on_result, jobs, scheduler, imports) -> list[Result]:
     from dask.distributed import Client, LocalCluster, as_completed
 
+    threads = _thread_counts()
     cluster = None
     if scheduler:
         client = Client(scheduler)
@@ -432,7 +470,7 @@ def _run_distributed(claims, profile, seed, alpha, out, on_result, jobs, schedul
     try:
         groups = _groups(claims)
         futures = {
-            client.submit(run_group, g, profile, seed, alpha, str(out) if out else None, imports, pure=False, key=f"claims-{i}"): i
+            client.submit(run_group, g, profile, seed, alpha, str(out) if out else None, imports, threads, pure=False, key=f"claims-{i}"): i
             for i, g in enumerate(groups)
         }
         by_group: dict[int, list[Result]] = {}

@@ -236,7 +236,9 @@ class RateClaim(Claim):
     a log-rate, e.g. log(rho) for rho^L).
     ``bound``: ``"upper"`` (O: refuted when the slope's lower confidence limit exceeds
     exponent + exponent_tol), ``"lower"`` (Omega: refuted when the upper limit is below
-    exponent - exponent_tol) or ``"both"`` (of order exactly). ``exponent_tol`` says how far
+    exponent - exponent_tol), ``"both"`` (of order exactly) or ``"decay"`` (tends to 0 at some
+    rate: holds when the slope's upper limit is below 0, refuted when its lower limit is above
+    -exponent_tol, i.e. significantly slower than any decay worth the name). ``exponent_tol`` says how far
     finite sizes may bend the fit, and ``exponent_tol_why`` why.
     ``grids``/``seeds``: profile name -> grid of x, and seeds per grid point.
     The runner caches values by the ``measure`` function, so a control that inherits

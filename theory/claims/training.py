@@ -8,9 +8,14 @@ claim's runs, so a control costs no training of its own.
 
 The setting: n = 4 random unit inputs in R^3, labels +-1, gamma = 0.45 (rho(A(0)) ~ 0.9,
 so the contraction has little room: TD-4 is tested where it could fail), kappa = 4 (an
-output scale that puts the Gram's diagonal near 1, so that the horizon ``T = 5 / lambda_0``
-is a few time units). Widths m >= 128: below that the flow slides along ReLU kinks and
-adaptive integration costs thousands of evaluations (see :mod:`verify.trainer`).
+output scale that puts the Gram's diagonal near 1, so that the horizons, ``T = 5 / lambda_0``
+for the whp draws and ``3 / lambda_0`` for the width sweep, are a few time units). Widths
+m >= 128: below that the flow slides along ReLU kinks and adaptive integration costs
+thousands of evaluations (see :mod:`verify.trainer`).
+
+Finding: the flow *slides* along kinks at every width tried (units switch on and off at most
+integrator stages), and there MATH.md's exact trajectory-wise form TD-1.path fails; it is
+kept as a recorded finding (``Claim.finding``) with its counterexample.
 
 Integrator tolerance: RK45 at ``rtol = 1e-4`` (``atol = 1e-7``); across kinks its global
 error is first order, measured at about 20 rtol relative in the loss (rtol 1e-4 against
@@ -131,8 +136,10 @@ def descent(setting: dict, m: int, seed: int, eta_factor: float, horizon: float 
 
 
 def _worst_in_time(run: Run, ratio: np.ndarray, tolerance: float, why: str, **details) -> Evidence:
-    """Evidence for max_t ratio(t) <= 1."""
-    k = int(np.nanargmax(ratio))
+    """Evidence for max_{t > 0} ratio(t) <= 1 (at t = 0 every ratio here is 1, or 0/0)."""
+    if len(ratio) < 2:
+        return Evidence(math.inf, 1.0, "<=", 0.0, "no record after t = 0", {**run.summary(), **details})
+    k = 1 + int(np.nanargmax(ratio[1:]))
     return Evidence(float(ratio[k]), 1.0, "<=", tolerance, why, {"t": float(run.t[k]), **run.summary(), **details})
 
 
@@ -310,11 +317,12 @@ class MovementBoundSwapped(MovementBound):
 # ---- the width sweep shared by TD-3.rate, TD-5 and TD-6 ---------------------------------------
 class _WidthSweep(RateClaim):
     # m = 128 slides along kinks for 1200-2300 evaluations per run (256: ~550, 512: ~430), so
-    # the sweep starts at 256; 4 seeds keep the slope intervals of the O(1)-scale controls
-    # (their value depends on r0's direction, a factor ~3 across seeds) narrow enough to decide
-    grids = {"ci": [256, 512, 1024], "thorough": [256, 512, 1024, 2048, 4096]}
-    seeds = {"ci": 4, "thorough": 8}
-    horizon = 5.0
+    # the sweep starts at 256. Finite-width noise is large (the deviations vary ~3x across
+    # seeds): 4 seeds to t = 5/lambda_0 left intervals wider than 1 (inconclusive), so the
+    # sweep trades horizon for seeds, 7 seeds to t = 3/lambda_0 for about the same time.
+    grids = {"ci": [256, 512, 1024], "thorough": [256, 512, 1024, 2048]}
+    seeds = {"ci": 7, "thorough": 16}
+    horizon = 3.0
 
     def run(self, m: int, seed: int) -> Run:
         return flow(SETTING, m, seed, self.horizon)
@@ -350,12 +358,13 @@ class RelativeMovementConstant(RelativeMovement):
     exponent = -2.0
 
 
-def _linearized(run: Run, factor: float = 1.0) -> np.ndarray:
-    """f_lin(t) = y + exp(-factor G(0) t) (f(0) - y) at the record times (rows)."""
+def _linearized(run: Run, *, from_init: bool = True) -> np.ndarray:
+    """f_lin(t) = y + exp(-G(0) t) (f(0) - y) at the record times (rows); ``from_init=False``
+    drops f(0) (a control: y - exp(-G(0) t) y)."""
     w, V = np.linalg.eigh(run.G0)
-    c = V.T @ run.r0
     y = run.col("outputs")[0] - run.r0
-    return y[None, :] + (np.exp(-factor * np.outer(run.t, w)) * c[None, :]) @ V.T
+    c = V.T @ (run.r0 if from_init else -y)
+    return y[None, :] + (np.exp(-np.outer(run.t, w)) * c[None, :]) @ V.T
 
 
 @register
@@ -372,28 +381,28 @@ class KernelRegime(_WidthSweep):
         "kinks crossed add order-one curvature at these widths, 0.2 covers it"
     )
 
-    def deviation(self, x: int, seed: int, factor: float) -> float:
+    def deviation(self, x: int, seed: int, from_init: bool) -> float:
         """sup_t ||f(t) - f_lin(t)|| / ||f(0) - y||: relative, so that the seeds' different
         initial residuals do not blur the fit."""
         run = self.run(x, seed)
-        dev = run.col("outputs") - _linearized(run, factor)
+        dev = run.col("outputs") - _linearized(run, from_init=from_init)
         return float(np.linalg.norm(dev, axis=1).max() / np.linalg.norm(run.r0))
 
     def measure(self, x: int, seed: int) -> float:
-        return self.deviation(x, seed, 1.0)
+        return self.deviation(x, seed, True)
 
 
 @register
-class KernelRegimeDoubled(KernelRegime):
-    id = "TD-5/ctl-doubled-rate"
+class KernelRegimeWithoutInit(KernelRegime):
+    id = "TD-5/ctl-no-f0"
     control_of = "TD-5"
-    title = "Training follows f_lin(t) = y + exp(-2 G(0) t)(f(0) - y)"
-    why_false = "the square loss is 1/2 ||r||^2, so df/dt = -G r: a doubled rate is a different curve at every width"
+    title = "Training follows y - exp(-G(0) t) y, as if the network started from f(0) = 0"
+    why_false = "f(0) has order kappa at every width (a Gaussian process draw), so dropping it leaves a deviation of order one"
     source = "negative control"
-    statement = "sup_t ||f(t) - (y + exp(-2 G(0) t)(f(0) - y))|| = O(m^-1/2)"
+    statement = "sup_t ||f(t) - (y - exp(-G(0) t) y)|| / ||f(0) - y|| = O(m^-1/2)"
 
-    def measure(self, x: int, seed: int) -> float:  # its own function: the runner caches by it
-        return self.deviation(x, seed, 2.0)
+    def measure(self, x: int, seed: int) -> float:  # its own function: the runner caches values by it
+        return self.deviation(x, seed, False)
 
 
 @register
@@ -402,13 +411,16 @@ class MinimumNormMovement(_WidthSweep):
     title = "A moves the minimum-norm distance: ||A(T) - A(0)||_F / sqrt(r0^T G(0)^-1 r0) -> 1"
     source = "Kernel-regime step: in the linearization, A(inf) - A(0) = -J^T G^-1 r0, the minimum-norm interpolating move"
     statement = (
-        "|ratio - 1| = O(m^-1/2), ratio = ||A(T) - A(0)||_F / ||(I - e^{-G0 T}) r0||_{G0^-1} "
-        "(the finite-T form of sqrt(r0^T G0^-1 r0); e^{-G0 T} r0 is ~1e-2 of r0 at T = 5/lambda_0)"
+        "|ratio - 1| -> 0 as m grows, ratio = ||A(T) - A(0)||_F / ||(I - e^{-G0 T}) r0||_{G0^-1} "
+        "(the finite-T form of sqrt(r0^T G0^-1 r0), T = 3/lambda_0)"
     )
-    exponent = -0.5
-    bound = "upper"
-    exponent_tol = 0.2
-    exponent_tol_why = KernelRegime.exponent_tol_why
+    exponent = 0.0
+    bound = "decay"
+    exponent_tol = 0.1
+    exponent_tol_why = (
+        "MATH.md claims only a limit; |ratio - 1| crosses zero seed by seed, too noisy for an order at these widths. "
+        "Refuted when the slope is significantly above -0.1 (the kernel regime predicts about -1/2)"
+    )
 
     def gap(self, x: int, seed: int, scale: float) -> float:
         """|moved / (scale * predicted) - 1|, predicted = ||(I - e^{-G0 T}) r0||_{G0^-1}."""
@@ -432,7 +444,7 @@ class MinimumNormMovementDoubled(MinimumNormMovement):
         "the ratio to twice it tends to 1/2"
     )
     source = "negative control"
-    statement = "| ||A(T) - A(0)||_F / (2 sqrt(r0^T G0^-1 r0)) - 1 | = O(m^-1/2)"
+    statement = "| ||A(T) - A(0)||_F / (2 sqrt(r0^T G0^-1 r0)) - 1 | -> 0"
 
     def measure(self, x: int, seed: int) -> float:  # its own function: the runner caches values by it
         return self.gap(x, seed, 2.0)
