@@ -88,13 +88,25 @@ def kernel_parts(X, *, gamma: float, sigma_u: float = 1.0) -> dict[str, torch.Te
     sigma_u = check_positive(sigma_u, "sigma_u")
     X = as_tensor(X, "X", ndim=2)
     check_unit_rows(X)
-    q = correlation(_one_minus_cosine(X), gamma)
+    # every map below is elementwise and the input symmetric: work on the upper triangle
+    # (half the entries; the fixed point dominates the cost), then mirror
+    n = X.shape[0]
+    i, j = torch.triu_indices(n, n)
+    q = correlation(_one_minus_cosine(X)[i, j], gamma)
     theta = 2.0 * torch.asin(torch.sqrt(q / 2.0))
     k = sigma_u**2 / (1.0 - gamma**2 / 2.0)
     sigma = (k / (2.0 * math.pi)) * (torch.sin(theta) + (math.pi - theta) * torch.cos(theta))
     edot = (math.pi - theta) / (2.0 * math.pi)
     pi_ = edot / (1.0 - gamma**2 * edot)
-    return {"theta": theta, "q": q, "Sigma": sigma, "Edot": edot, "Pi": pi_, "k": torch.tensor(k, dtype=DTYPE)}
+
+    def full(v: torch.Tensor) -> torch.Tensor:
+        out = torch.empty(n, n, dtype=v.dtype)
+        out[i, j] = v
+        out[j, i] = v
+        return out
+
+    parts = {"theta": theta, "q": q, "Sigma": sigma, "Edot": edot, "Pi": pi_}
+    return {**{name: full(v) for name, v in parts.items()}, "k": torch.tensor(k, dtype=DTYPE)}
 
 
 def limiting_gram(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> torch.Tensor:
