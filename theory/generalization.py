@@ -72,15 +72,23 @@ def radius(G: torch.Tensor, target: torch.Tensor) -> float:
     return math.sqrt(max(float(target @ w), 0.0))
 
 
+def sign_vectors(n: int) -> torch.Tensor:
+    """All 2^n vectors in {-1, +1}^n (rows), for exact Rademacher averages (n <= 16)."""
+    if n > 16:
+        raise ValueError(f"exact enumeration needs n <= 16, got {n}")
+    return torch.tensor(list(np.ndindex(*(2,) * n)), dtype=torch.float64) * 2 - 1
+
+
+def rademacher_norms(G: torch.Tensor) -> torch.Tensor:
+    """sqrt(eps^T G eps) = ||J^T eps||_F for every sign vector eps (rows of :func:`sign_vectors`)."""
+    signs = sign_vectors(G.shape[0]).to(G.dtype)
+    return torch.einsum("si,ij,sj->s", signs, G, signs).clamp_min(0).sqrt()
+
+
 def rademacher_linearized(G: torch.Tensor, R: float = 1.0) -> float:
     """The exact empirical Rademacher complexity (R/n) E sqrt(eps^T G eps) of the linearized
     class, averaging over all 2^n sign vectors (n <= 16)."""
-    n = G.shape[0]
-    if n > 16:
-        raise ValueError(f"exact enumeration needs n <= 16, got {n}")
-    signs = torch.tensor(list(np.ndindex(*(2,) * n)), dtype=G.dtype) * 2 - 1
-    quad = torch.einsum("si,ij,sj->s", signs, G, signs).clamp_min(0)
-    return R / n * float(quad.sqrt().mean())
+    return R / G.shape[0] * float(rademacher_norms(G).mean())
 
 
 def limit_diagonal(gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> float:

@@ -323,7 +323,15 @@ class ImplicitNetwork:
         ``solve``: ``equilibrium``, ``method``, ``tol`` as in :meth:`features`.
         """
         B, Z, _ = self.features(X, **solve)
-        return self.gradient_scale**2 * ((B @ B.T) * (Z @ Z.T))
+        return self.gram_of(B, Z)
+
+    def gram_of(self, B: torch.Tensor, Z: torch.Tensor, B2: torch.Tensor | None = None, Z2: torch.Tensor | None = None) -> torch.Tensor:
+        """(kappa gamma / m)^2 (B B2^T) o (Z Z2^T) from features (:meth:`features`): the Gram
+        when (B2, Z2) is omitted, else the tangent kernel between two sets of points. The one
+        Hadamard-form implementation; everything else calls it."""
+        B2 = B if B2 is None else B2
+        Z2 = Z if Z2 is None else Z2
+        return self.gradient_scale**2 * ((B @ B2.T) * (Z @ Z2.T))
 
     def loss_gradient(self, X, y, **solve) -> tuple[torch.Tensor, float, torch.Tensor]:
         """(dL/dA, L, r) for L = 1/2 ||f - y||^2: dL/dA = (kappa gamma / m) B^T diag(r) Z (m x m)."""

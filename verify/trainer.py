@@ -129,7 +129,7 @@ class Trainer:
         f = net.output(self.X, equilibrium=eq)
         r = f - self.y
         s = net.gradient_scale
-        G = s**2 * ((B @ B.T) * (eq.Z @ eq.Z.T))
+        G = net.gram_of(B, eq.Z)
         out = {"net": net, "eq": eq, "B": B, "f": f, "r": r, "G_A": G, "grad_A": s * ((B * r[:, None]).T @ eq.Z)}
         if self.train_u:
             k = net.kappa / math.sqrt(net.m)

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ..generalization import bound_terms, radius, ramp_loss
+from ..generalization import bound_terms, rademacher_norms, radius, ramp_loss, sign_vectors
 from ..kernel import limiting_gram
 from ..network import ImplicitNetwork
 from ._common import network_of
@@ -65,8 +65,7 @@ def experiment(name: str, n: int, seed: int, kappa: float = KAPPA, antisymmetric
     Xall = torch.cat([X, Xt])
     B, Z, eq = net.features(Xall)
     f0 = net.output(Xall, equilibrium=eq)
-    s2 = net.gradient_scale**2
-    K = s2 * ((B @ B[:n].T) * (Z @ Z[:n].T))  # tangent kernel, all points x training points
+    K = net.gram_of(B, Z, B[:n], Z[:n])  # tangent kernel, all points x training points
     G = K[:n]
     v = y - f0[:n]
     coef = torch.cholesky_solve(v[:, None], torch.linalg.cholesky(G))[:, 0]
@@ -185,12 +184,11 @@ class RademacherLinearized(ExactClaim):
         net = network_of(inst)
         X = torch.as_tensor(inst["X"])
         B, Z, _ = net.features(X)
-        G = net.gradient_scale**2 * ((B @ B.T) * (Z @ Z.T))
+        G = net.gram_of(B, Z)
         n = G.shape[0]
-        signs = torch.tensor(list(np.ndindex(*(2,) * n)), dtype=G.dtype) * 2 - 1
         # ||J^T eps||_F with J^T eps = (kappa gamma/m) B^T diag(eps) Z, an m x m matrix: no n x m^2 Jacobian
-        norms = torch.stack([torch.linalg.matrix_norm(net.gradient_scale * (B * e[:, None]).T @ Z) for e in signs])
-        quad = torch.einsum("si,ij,sj->s", signs, G, signs).clamp_min(0).sqrt()
+        norms = torch.stack([torch.linalg.matrix_norm(net.gradient_scale * (B * e[:, None]).T @ Z) for e in sign_vectors(n)])
+        quad = rademacher_norms(G)
         identity_gap = float((norms - quad).abs().max())
         lhs = float(norms.mean())
         rhs = self.scale * math.sqrt(float(torch.trace(G)))

@@ -151,7 +151,7 @@ class HadamardGram(ExactClaim):
         X = inst["X"]
         eq = net.equilibrium(X, tol=SOLVE_TOL)
         B = backward_vectors(net, X, eq, self.jacobian_free)
-        G = net.gradient_scale**2 * ((B @ B.T) * (eq.Z @ eq.Z.T))
+        G = net.gram_of(B, eq.Z)
         J = unrolled_jacobian(net, X, unrolled_depth(eq.contraction_factor))
         K = J @ J.T
         rel = float(torch.linalg.matrix_norm(G - K)) / (float(torch.linalg.matrix_norm(K)) + 1e-300)
