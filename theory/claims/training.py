@@ -144,7 +144,21 @@ def _worst_in_time(run: Run, ratio: np.ndarray, tolerance: float, why: str, **de
 
 
 # ---- TD-1: the loss decays at rate lambda_0 -------------------------------------------------
-class _FlowDraws(WhpClaim):
+class _TrainingDraws(WhpClaim):
+    """A whp claim over training runs: violation probability <= ``delta_value``; a run that
+    stopped early (contraction lost, failed solve) is a violation."""
+
+    delta_value = 0.1
+
+    def delta(self, config) -> float:
+        return self.delta_value
+
+    @staticmethod
+    def stopped(run: Run, **details) -> Evidence:
+        return Evidence(math.inf, 1.0, "<=", 0.0, "training stopped", {**run.summary(), **details})
+
+
+class _FlowDraws(_TrainingDraws):
     """Shared draws: one gradient flow per seed at each configuration's width."""
 
     configs = {
@@ -153,10 +167,6 @@ class _FlowDraws(WhpClaim):
         "thorough": [{"m": 256, **SETTING}, {"m": 1024, **SETTING}],
     }
     draws = {"ci": 10, "dev": 20, "thorough": 60}
-    delta_value = 0.1
-
-    def delta(self, config) -> float:
-        return self.delta_value
 
     def sample(self, config, seed: int) -> Run:
         config = dict(config)
@@ -173,7 +183,7 @@ class LossDecay(_FlowDraws):
 
     def check(self, run: Run) -> Evidence:
         if run.error:
-            return Evidence(math.inf, 1.0, "<=", 0.0, "training stopped", {**run.summary()})
+            return self.stopped(run)
         ratio = run.sq_residual() / (np.exp(-self.rate * run.lambda_0 * run.t) * float(run.r0 @ run.r0))
         return _worst_in_time(run, ratio, INTEGRATOR_TOL, INTEGRATOR_WHY, rate=f"{self.rate} lambda_0")
 
@@ -229,7 +239,7 @@ class LossDecayPathwiseDoubled(LossDecayPathwise):
 
 # ---- TD-2: gradient descent -------------------------------------------------------------------
 @register
-class DescentDecay(WhpClaim):
+class DescentDecay(_TrainingDraws):
     id = "TD-2"
     title = "Gradient descent with eta <= 1/lambda_max(G(0)): ||r(k)||^2 <= (1 - eta lambda_0/2)^k ||r(0)||^2 whp"
     source = "Discrete-time corollary of the convergence theorem"
@@ -240,10 +250,6 @@ class DescentDecay(WhpClaim):
         "thorough": [{"m": 256, "eta_factor": eta_factor, **SETTING}, {"m": 1024, "eta_factor": eta_factor, **SETTING}],
     }
     draws = {"ci": 30, "thorough": 100}
-    delta_value = 0.1
-
-    def delta(self, config) -> float:
-        return self.delta_value
 
     def sample(self, config, seed: int) -> Run:
         config = dict(config)
@@ -251,7 +257,7 @@ class DescentDecay(WhpClaim):
 
     def check(self, run: Run) -> Evidence:
         if run.error:
-            return Evidence(math.inf, 1.0, "<=", 0.0, "training stopped", {**run.summary(), "eta": run.eta})
+            return self.stopped(run, eta=run.eta)
         k = run.t
         ratio = run.sq_residual() / ((1.0 - run.eta * run.lambda_0 / 2) ** k * float(run.r0 @ run.r0))
         return _worst_in_time(run, ratio, ROUNDING_TOL, "rounding of 1e-12-accurate solves", eta=run.eta, steps=int(k[-1]))
@@ -460,7 +466,7 @@ class ContractionSurvives(_FlowDraws):
 
     def check(self, run: Run) -> Evidence:
         if run.error:
-            return Evidence(math.inf, 1.0, "<=", 0.0, "training stopped", {**run.summary()})
+            return self.stopped(run)
         rho = run.col("contraction_factor")
         growth = rho - rho[0]
         allowed = run.gamma * run.col("move_op") / math.sqrt(run.m)
