@@ -1,4 +1,4 @@
-"""nox sessions: tests, verify (ci profile, writes the report), verify-thorough, false-alarms, lint, bench.
+"""nox sessions: tests, verify (ci profile, writes the report), verify-thorough, false-alarms, audit, lint, bench.
 
 Each session installs torch==2.13.0 first: on these machines that pin is a local CPU wheel,
 while an unpinned torch pulls a multi-GB CUDA build (DEVELOPERS.md).
@@ -17,8 +17,8 @@ def _install(session, extra="test"):
 
 @nox.session
 def tests(session):
-    """The test suite (a few minutes on 2 cores)."""
-    _install(session)
+    """The test suite (a few minutes on 2 cores); with torchdeq, so the audit's tests run."""
+    _install(session, "test,audit")
     session.run("pytest", *session.posargs)
 
 
@@ -41,6 +41,13 @@ def false_alarms(session):
     """The whp and rate claims under 20 seeds: checks the stated false-alarm bound."""
     _install(session)
     session.run("python", "-m", "verify", "calibrate", "--seeds", "20", *session.posargs)
+
+
+@nox.session
+def audit(session):
+    """Audit torchdeq's solvers and gradient modes against the reference; report in audit-out/."""
+    _install(session, "audit")
+    session.run("python", "-m", "verify", "audit", "torchdeq", "--grid", "--out", "audit-out", *session.posargs)
 
 
 @nox.session

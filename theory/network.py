@@ -333,6 +333,12 @@ class ImplicitNetwork:
         Z2 = Z if Z2 is None else Z2
         return self.gradient_scale**2 * ((B @ B2.T) * (Z @ Z2.T))
 
+    def weighted_gradient(self, B: torch.Tensor, Z: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """d(sum_i w_i f(x_i))/dA = (kappa gamma / m) B^T diag(w) Z (m x m) from features: the
+        backward pass with output cotangent ``w`` (the loss gradient is the case w = r). The one
+        implementation; the loss gradient, the trainer and the audits call it."""
+        return self.gradient_scale * ((B * w[:, None]).T @ Z)
+
     def loss_gradient(self, X, y, **solve) -> tuple[torch.Tensor, float, torch.Tensor]:
         """(dL/dA, L, r) for L = 1/2 ||f - y||^2: dL/dA = (kappa gamma / m) B^T diag(r) Z (m x m)."""
         B, Z, eq = self.features(X, **solve)
@@ -340,5 +346,4 @@ class ImplicitNetwork:
         if y.shape[0] != Z.shape[0]:
             raise ShapeError(f"y must have length n = {Z.shape[0]}, got {y.shape[0]}")
         r = self.output(X, equilibrium=eq) - y
-        grad = self.gradient_scale * ((B * r[:, None]).T @ Z)
-        return grad, 0.5 * float(r @ r), r
+        return self.weighted_gradient(B, Z, r), 0.5 * float(r @ r), r

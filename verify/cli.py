@@ -7,6 +7,7 @@ Examples::
     python -m verify run WP-1 KG-3 --seed 7     # some claims (and their controls), reseeded
     python -m verify replay out/counterexamples/WP-1__ctl-rho<2.json
     python -m verify report out                 # re-render out/report.md from results.json
+    python -m verify audit torchdeq --grid --out audit-out   # audit torchdeq's solvers and gradients
 
 Exit codes: 0 every claim holds and every control is refuted; 1 otherwise; 2 bad usage.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 
 from rich.console import Console
@@ -118,6 +120,70 @@ def _cmd_catalog(args) -> int:
     return 0
 
 
+def _parse_config(items: list[str]) -> dict:
+    import json
+
+    cfg = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--config expects KEY=VALUE, got {item!r}")
+        key, raw = item.split("=", 1)
+        try:
+            cfg[key] = json.loads(raw)  # numbers, true/false, lists like [8]
+        except json.JSONDecodeError:
+            cfg[key] = raw  # bare strings: f_solver=anderson
+    return cfg
+
+
+def _cmd_audit(args) -> int:
+    from .audit import Problem, load_adapter
+    from .audit.checks import audit, audit_grid, failure_text
+    from .audit.report import write
+
+    thresholds = {"eq_tol": args.eq_tol, "grad_tol": args.grad_tol}
+    with console.status("computing the reference answers"):
+        problem = Problem(n=args.n, d=args.d, m=args.m, gamma=args.gamma, seed=args.seed, rhos=tuple(args.rhos))
+
+    def show(r):
+        style = "green" if r.ok else "bold red"
+        console.print(
+            f"[{style}]{'pass' if r.ok else 'FLAG'}[/] {r.label:<28} {r.seconds:5.2f}s  "
+            + ("" if r.ok else ", ".join(c.name for c in r.flagged))
+        )
+        if not r.ok and not args.grid:
+            console.print(failure_text(r))
+
+    if args.grid:
+        grid = getattr(load_adapter(args.adapter), "grid", None)
+        if not grid:
+            raise ValueError(f"adapter {args.adapter!r} has no GRID of configurations")
+        with console.status(f"auditing {len(grid)} configurations"):
+            results = audit_grid(args.adapter, grid, problem, on_result=show, **thresholds)
+    else:
+        cfg = _parse_config(args.config)
+        results = [audit(load_adapter(args.adapter, cfg), problem, config=cfg, label=args.adapter, **thresholds)]
+        show(results[0])
+    library = _library_version(args.adapter)
+    if args.out:
+        command = "python -m verify " + shlex.join(args.argv)
+        jp, mp = write(results, args.out, title=f"Audit of {args.adapter}", command=command, library=library)
+        console.print(f"report: {mp} (numbers: {jp})")
+    if args.grid:
+        flagged = sum(not r.ok for r in results)
+        console.print(f"{len(results)} configurations audited, {flagged} flagged (a survey: exit 0 once it has run)")
+        return 0
+    return 0 if results[0].ok else 1
+
+
+def _library_version(adapter: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{adapter} {version(adapter)}"
+    except (PackageNotFoundError, ValueError):
+        return ""
+
+
 def _cmd_calibrate(args) -> int:
     from .calibration import false_alarms
 
@@ -150,6 +216,38 @@ def build_parser() -> argparse.ArgumentParser:
     cat = sub.add_parser("catalog", help="print the claims table (or write it into a README)")
     cat.add_argument("--write", metavar="README", default=None)
     cat.set_defaults(func=_cmd_catalog)
+    au = sub.add_parser(
+        "audit",
+        help="audit another implementation of the implicit layer against the reference",
+        description="Audit an implementation (torchdeq, the reference, a planted fault, or your own module:attribute adapter; "
+        "see verify/audit/protocol.py): equilibrium and output agreement, residual against the requested tolerance and the "
+        "certified bound, whether the best iterate is returned, gradient relative error and cosine against the exact implicit "
+        "gradient, the Gram from per-sample gradients, uniqueness from far-off starts, a sweep of rho towards 1, dtype, and "
+        "configuration keys the library silently ignores. Exit 0 when nothing is flagged (with --grid: once the survey has run).",
+    )
+    au.add_argument("adapter", help="reference, torchdeq, planted-jfb, planted-early-stop, planted-float32, or module:attribute")
+    au.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="adapter configuration (repeatable), e.g. ift=true f_solver=anderson",
+    )
+    au.add_argument(
+        "--grid",
+        action="store_true",
+        help="audit the adapter's published grid of configurations (torchdeq: solvers x gradient modes x issue probes)",
+    )
+    au.add_argument("--n", type=int, default=8, help="inputs (default 8)")
+    au.add_argument("--d", type=int, default=5, help="input dimension (default 5)")
+    au.add_argument("--m", type=int, default=128, help="width (default 128)")
+    au.add_argument("--gamma", type=float, default=0.45, help="gamma (default 0.45, rho ~ 0.9)")
+    au.add_argument("--seed", type=int, default=0)
+    au.add_argument("--rhos", type=float, nargs="+", default=[0.5, 0.9, 0.99, 0.999], help="contraction sweep targets")
+    au.add_argument("--eq-tol", type=float, default=1e-8, help="relative equilibrium/output error allowed (default 1e-8)")
+    au.add_argument("--grad-tol", type=float, default=1e-6, help="relative gradient error allowed (default 1e-6)")
+    au.add_argument("--out", default=None, help="write audit.json and audit.md here")
+    au.set_defaults(func=_cmd_audit)
     cal = sub.add_parser("calibrate", help="rerun the whp and rate claims under many seeds and count false alarms")
     cal.add_argument("--seeds", type=int, default=20)
     cal.add_argument("--profile", choices=sorted(PROFILES), default="ci")
@@ -159,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     for mod in args.imports:
         importlib.import_module(mod)
     try:

@@ -128,9 +128,8 @@ class Trainer:
         self._mask = eq.mask
         f = net.output(self.X, equilibrium=eq)
         r = f - self.y
-        s = net.gradient_scale
         G = net.gram_of(B, eq.Z)
-        out = {"net": net, "eq": eq, "B": B, "f": f, "r": r, "G_A": G, "grad_A": s * ((B * r[:, None]).T @ eq.Z)}
+        out = {"net": net, "eq": eq, "B": B, "f": f, "r": r, "G_A": G, "grad_A": net.weighted_gradient(B, eq.Z, r)}
         if self.train_u:
             k = net.kappa / math.sqrt(net.m)
             out["grad_u"] = k * (eq.Z.T @ r)

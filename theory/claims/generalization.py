@@ -187,7 +187,7 @@ class RademacherLinearized(ExactClaim):
         G = net.gram_of(B, Z)
         n = G.shape[0]
         # ||J^T eps||_F with J^T eps = (kappa gamma/m) B^T diag(eps) Z, an m x m matrix: no n x m^2 Jacobian
-        norms = torch.stack([torch.linalg.matrix_norm(net.gradient_scale * (B * e[:, None]).T @ Z) for e in sign_vectors(n)])
+        norms = torch.stack([torch.linalg.matrix_norm(net.weighted_gradient(B, Z, e)) for e in sign_vectors(n)])
         quad = rademacher_norms(G)
         identity_gap = float((norms - quad).abs().max())
         lhs = float(norms.mean())
