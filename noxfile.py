@@ -1,8 +1,10 @@
-"""nox sessions: tests, verify (ci profile, writes the report), verify-thorough, false-alarms, audit, lint, bench.
+"""nox sessions: tests, verify (ci profile, writes the report), verify-thorough, false-alarms, audit, lint, bench, bench-nt.
 
 Each session installs torch==2.13.0 first: on these machines that pin is a local CPU wheel,
 while an unpinned torch pulls a multi-GB CUDA build (DEVELOPERS.md).
 """
+
+from pathlib import Path
 
 import nox
 
@@ -50,6 +52,14 @@ def audit(session):
     session.run("python", "-m", "verify", "audit", "torchdeq", "--grid", "--out", "audit-out", *session.posargs)
 
 
+@nox.session(name="bench-nt")
+def bench_nt(session):
+    """neural-tangents' empirical NTK on the problems `nox -s bench` wrote (its own environment:
+    it pins an older jax and numpy < 2; a comparison, never a dependency)."""
+    session.install("neural-tangents==0.6.5", "jax==0.4.23", "jaxlib==0.4.23", "numpy<2", "scipy<1.13")
+    session.run("python", "benchmarks/ntk_neural_tangents.py", "benchmarks/out/nt")
+
+
 @nox.session
 def lint(session):
     session.install("ruff>=0.5")
@@ -60,5 +70,7 @@ def lint(session):
 @nox.session
 def bench(session):
     """Benchmarks side by side (benchmarks/out/bench.{json,md}); --quick for a smoke run."""
-    _install(session)
+    _install(session, "audit")  # torchdeq's solvers are among the contenders
     session.run("python", "benchmarks/bench.py", *session.posargs)
+    if Path("verify-out/results.json").exists():  # the suite's time by claim, from the last `nox -s verify`
+        session.run("python", "benchmarks/suite.py", "verify-out/results.json")

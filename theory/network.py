@@ -253,7 +253,9 @@ class ImplicitNetwork:
 
     def _package(self, res: FixedPointResult, H0: torch.Tensor, rho: float) -> Equilibrium:
         Z = res.x
-        mask = ((self.c * (Z @ self.A.T) + H0) > 0).to(DTYPE)
+        # D = 1[c A z + sigma_u U x > 0] = 1[relu(...) > 0] = 1[T(z) > 0]: the solver already has T(z)
+        pre = res.fx if res.fx is not None else self.c * (Z @ self.A.T) + H0
+        mask = (pre > 0).to(DTYPE)
         bound = float(res.residuals.max()) / (1.0 - rho) if rho < 1.0 else float("inf")  # nan < 1 is False
         return Equilibrium(Z, mask, res.iterations, res.residual, res.residuals, rho, bound, res.method, res.trace)
 

@@ -18,6 +18,7 @@ Neither solver knows about networks; ``theory.network`` supplies ``f``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,7 +40,8 @@ class FixedPointResult:
     ``x``: the returned iterate (n x m). ``residuals``: ``||f(x_i) - x_i||`` of the returned
     rows. ``residual``: their maximum relative to ``||x_i||`` (what ``tol`` bounds).
     ``iterations``: evaluations of ``f``. ``trace``: the worst relative residual after each
-    evaluation. ``method``: what actually ran (e.g. ``"anderson+picard"``).
+    evaluation. ``method``: what actually ran (e.g. ``"anderson+picard"``). ``fx``: f at the
+    returned rows, already computed for the residual.
     """
 
     x: torch.Tensor
@@ -50,46 +52,61 @@ class FixedPointResult:
     method: str
     tol: float
     trace: list[float] = field(default_factory=list)
+    fx: torch.Tensor | None = None  # f(x) at the returned x (callers may reuse it, e.g. for ReLU masks)
 
 
-def _rel(res: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    norm = torch.linalg.vector_norm(x, dim=-1)
+def _rel(res: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
+    """res / norm row-wise (0 where res is 0): relative residuals from precomputed row norms."""
     return torch.where(res == 0, torch.zeros_like(res), res / torch.clamp(norm, min=1e-300))
 
 
-def _check_finite(fx: torch.Tensor, iterations: int, tol: float) -> None:
-    if not bool(torch.isfinite(fx).all()) or float(fx.abs().max()) > DIVERGENCE_NORM:
+def _norms(fx: torch.Tensor, iterations: int, tol: float) -> torch.Tensor:
+    """Row norms of an iterate, raising when one is non-finite or > DIVERGENCE_NORM (a NaN or
+    infinite entry makes its row's norm NaN or infinite, so one pass checks everything)."""
+    norms = torch.linalg.vector_norm(fx, dim=-1)
+    top = float(norms.max())  # max propagates NaN
+    if not math.isfinite(top) or top > DIVERGENCE_NORM:
         raise ConvergenceError(
             "fixed-point iteration diverged (non-finite or > 1e100 iterate)",
             residual=float("inf"),
             iterations=iterations,
             tol=tol,
         )
+    return norms
 
 
 def picard(f: Map, x0: torch.Tensor, *, tol: float = 1e-12, max_iter: int = 10_000) -> FixedPointResult:
-    """Simple iteration x_{k+1} = f(x_k) from ``x0``; see the module docstring."""
+    """Simple iteration x_{k+1} = f(x_k) from ``x0``; see the module docstring.
+
+    One matrix product per step and three row-norm passes (of f(x) - x, of f(x) for the
+    divergence check, reused as the next step's ||x||); while every row improves, the best
+    iterate is the current one and is not copied (f returns new tensors, never mutated here).
+    """
     x = x0
+    xnorm = torch.linalg.vector_norm(x, dim=1)
     fx = f(x)
-    _check_finite(fx, 1, tol)
+    fnorm = _norms(fx, 1, tol)
     res = torch.linalg.vector_norm(fx - x, dim=1)
-    rel = _rel(res, x)
-    best_x, best_res, best_rel = x.clone(), res.clone(), rel.clone()
+    rel = _rel(res, xnorm)
+    best_x, best_fx, best_res, best_rel = x.clone(), fx, res, rel
     trace = [float(rel.max())]
     it = 1
     while float(best_rel.max()) > tol and it < max_iter:
-        x = fx
+        x, xnorm = fx, fnorm
         fx = f(x)
         it += 1
-        _check_finite(fx, it, tol)
+        fnorm = _norms(fx, it, tol)
         res = torch.linalg.vector_norm(fx - x, dim=1)
-        rel = _rel(res, x)
+        rel = _rel(res, xnorm)
         better = rel < best_rel
-        if bool(better.any()):
-            best_x[better], best_res[better], best_rel[better] = x[better], res[better], rel[better]
+        if bool(better.all()):
+            best_x, best_fx, best_res, best_rel = x, fx, res, rel
+        elif bool(better.any()):
+            best_x, best_fx = torch.where(better[:, None], x, best_x), torch.where(better[:, None], fx, best_fx)
+            best_res, best_rel = torch.where(better, res, best_res), torch.where(better, rel, best_rel)
         trace.append(float(rel.max()))
     worst = float(best_rel.max())
-    return FixedPointResult(best_x, best_res, worst, it, worst <= tol, "picard", tol, trace)
+    return FixedPointResult(best_x, best_res, worst, it, worst <= tol, "picard", tol, trace, best_fx)
 
 
 def anderson(
@@ -115,10 +132,10 @@ def anderson(
     F = torch.zeros(n, mem, m, dtype=x0.dtype)
     X[:, 0] = x0
     F[:, 0] = f(x0)
-    _check_finite(F[:, 0], 1, tol)
+    _norms(F[:, 0], 1, tol)
     res = torch.linalg.vector_norm(F[:, 0] - x0, dim=1)
-    rel = _rel(res, x0)
-    best_x, best_res, best_rel = x0.clone(), res.clone(), rel.clone()
+    rel = _rel(res, torch.linalg.vector_norm(x0, dim=1))
+    best_x, best_fx, best_res, best_rel = x0.clone(), F[:, 0].clone(), res.clone(), rel.clone()
     trace = [float(rel.max())]
     it, k, stall = 1, 1, 0
     ones = None
@@ -149,13 +166,14 @@ def anderson(
         slot = k % mem
         fx = f(x_new)
         it += 1
-        _check_finite(fx, it, tol)
+        _norms(fx, it, tol)
         X[:, slot], F[:, slot] = x_new, fx
         res = torch.linalg.vector_norm(fx - x_new, dim=1)
-        rel = _rel(res, x_new)
+        rel = _rel(res, torch.linalg.vector_norm(x_new, dim=1))
         better = rel < best_rel
         if bool(better.any()):
-            best_x[better], best_res[better], best_rel[better] = x_new[better], res[better], rel[better]
+            best_x[better], best_fx[better] = x_new[better], fx[better]
+            best_res[better], best_rel[better] = res[better], rel[better]
             stall = 0
         else:
             stall += 1
@@ -163,7 +181,7 @@ def anderson(
         k += 1
     worst = float(best_rel.max())
     if worst <= tol or it >= max_iter:
-        return FixedPointResult(best_x, best_res, worst, it, worst <= tol, "anderson", tol, trace)
+        return FixedPointResult(best_x, best_res, worst, it, worst <= tol, "anderson", tol, trace, best_fx)
     rest = picard(f, best_x, tol=tol, max_iter=max_iter - it)
     return FixedPointResult(
         rest.x,
@@ -174,6 +192,7 @@ def anderson(
         "anderson+picard",
         tol,
         trace + rest.trace,
+        rest.fx,
     )
 
 

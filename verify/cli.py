@@ -47,17 +47,25 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_run(args) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from .report import write_report
-    from .runner import run
+    from .runner import run, select
 
     style = {True: "green", False: "bold red"}
-    with console.status("starting") as status:
+    total = len(select(args.ids or None))
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("starting", total=total)
 
         def start(claim):
-            status.update(f"running {claim.id} ({claim.kind.value}) ...")
+            progress.update(task, description=f"{claim.id} ({claim.kind.value})")
 
         def done(r):
-            console.print(f"[{style[r.ok]}]{'ok  ' if r.ok else 'FAIL'}[/] {r.id:<24} {r.status:<12} {r.seconds:6.2f}s  {r.summary}")
+            progress.console.print(
+                f"[{style[r.ok]}]{'ok  ' if r.ok else 'FAIL'}[/] {r.id:<24} {r.status:<12} {r.seconds:6.2f}s  {r.summary}"
+            )
+            progress.advance(task)
 
         report = run(
             args.ids or None,

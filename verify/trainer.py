@@ -41,6 +41,7 @@ from scipy.integrate import solve_ivp
 from theory import ImplicitNetwork, TheoryError
 from theory._validation import as_tensor
 from theory.errors import ShapeError
+from theory.network import spectral_norm
 
 
 class TrainingError(TheoryError):
@@ -94,9 +95,23 @@ class Trajectory:
 
 class Trainer:
     """Trains ``net`` on (X, y); see the module docstring. ``tol``: relative residual of the
-    forward and backward solves (1e-12, far below the integrator's tolerances)."""
+    forward and backward solves (1e-12, far below the integrator's tolerances). ``method``:
+    their solver; Picard by default, because every solve is warm-started from the previous
+    state and then needs few steps, which Anderson's bookkeeping makes dearer, not fewer
+    (measured on a flow to 3/lambda_0: 9.2 s -> 3.5 s at m = 256, 24.4 s -> 19.0 s at
+    m = 1024, the same trajectory to 10 digits)."""
 
-    def __init__(self, net: ImplicitNetwork, X, y, *, train_u: bool = False, tol: float = 1e-12, max_evaluations: int = 50_000):
+    def __init__(
+        self,
+        net: ImplicitNetwork,
+        X,
+        y,
+        *,
+        train_u: bool = False,
+        tol: float = 1e-12,
+        method: str = "picard",
+        max_evaluations: int = 50_000,
+    ):
         self.net0 = net
         self.X = as_tensor(X, "X", ndim=2)
         self.y = as_tensor(y, "y", ndim=1)
@@ -104,6 +119,7 @@ class Trainer:
             raise ShapeError(f"y must have length n = {self.X.shape[0]}, got {self.y.shape[0]}")
         self.train_u = train_u
         self.tol = tol
+        self.method = method
         self.max_evaluations = max_evaluations  # a budget, so that a sliding flow cannot hang
         self._Z = self._B = self._mask = None  # warm starts
         self._switches = torch.zeros(self.X.shape[0], net.m, dtype=torch.int64)
@@ -120,8 +136,8 @@ class Trainer:
         if self.evaluations >= self.max_evaluations:
             raise TheoryError(f"evaluation budget of {self.max_evaluations} states exhausted (the flow may be sliding along a ReLU kink)")
         net = self._net(A, u)
-        eq = net.equilibrium(self.X, tol=self.tol, Z0=self._Z, certify=certify)
-        B = net.backward_vectors(self.X, equilibrium=eq, tol=self.tol, B0=self._B)
+        eq = net.equilibrium(self.X, method=self.method, tol=self.tol, Z0=self._Z, certify=certify)
+        B = net.backward_vectors(self.X, equilibrium=eq, method=self.method, tol=self.tol, B0=self._B)
         self._Z, self._B = eq.Z, B
         if self._mask is not None:
             self._switches += (eq.mask != self._mask).to(torch.int64)
@@ -159,7 +175,7 @@ class Trainer:
             lambda_min=st["lambda_min"],
             lambda_max=st["lambda_max"],
             move_fro=float(torch.linalg.matrix_norm(dA)),
-            move_op=float(torch.linalg.matrix_norm(dA, 2)),
+            move_op=spectral_norm(dA),
             contraction_factor=st["eq"].contraction_factor,
             lambda_integral=integral,
             lambda_min_seen=self._seen[0],

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from theory.errors import ParameterError
 from theory.network import ImplicitNetwork, relu_layer
 
 from .protocol import Implementation, Solve
@@ -126,6 +127,9 @@ class Problem:
     def __post_init__(self):
         from verify.data import unit_sphere
 
+        bad = [r for r in self.rhos if not 0.0 < r < 1.0]
+        if bad:
+            raise ParameterError(f"contraction sweep targets must lie in (0, 1) (WP-1 needs rho < 1), got {bad}")
         self.net = ImplicitNetwork.initialize(self.d, self.m, gamma=self.gamma, seed=self.seed)
         self.X = torch.as_tensor(unit_sphere(self.n, self.d, self.seed, min_angle=0.05))
         rng = np.random.default_rng(self.seed)
