@@ -112,6 +112,7 @@ def test_cli_exit_codes_and_report(tmp_path):
     assert "**flagged**" in md and "Reproduce:" in md
     assert main(["audit", "reference", "--config", "nonsense"]) == 2
     assert main(["audit", "reference", "--rhos", "0.5", "1.2"]) == 2  # not a contraction: a typed error, exit 2
+    assert main(["audit", "planted-jfb", "--grid"]) == 2  # no grid of configurations
 
 
 # ---- torchdeq (the optional extra 'audit'; CI installs it, so there a missing torchdeq fails) ----

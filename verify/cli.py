@@ -9,7 +9,8 @@ Examples::
     python -m verify report out                 # re-render out/report.md from results.json
     python -m verify audit torchdeq --grid --out audit-out   # audit torchdeq's solvers and gradients
 
-Exit codes: 0 every claim holds and every control is refuted; 1 otherwise; 2 bad usage.
+Exit codes: 0 every claim holds and every control is refuted (audit: nothing flagged; audit --grid:
+the survey ran); 1 otherwise; 2 bad usage.
 """
 
 from __future__ import annotations
@@ -162,6 +163,8 @@ def _cmd_audit(args) -> int:
             console.print(failure_text(r))
 
     if args.grid:
+        if args.config:
+            raise ValueError("--grid audits the adapter's own configurations; drop --config (or drop --grid)")
         grid = getattr(load_adapter(args.adapter), "grid", None)
         if not grid:
             raise ValueError(f"adapter {args.adapter!r} has no GRID of configurations")
