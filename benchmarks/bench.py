@@ -105,11 +105,11 @@ def bench_gram(widths, n=64, d=8):
     return rows
 
 
-TORCHDEQ_SOLVERS = {
-    "fixed_point_iter": {},
-    "anderson": {},
-    "anderson_lam0": {"lam": 0.0},
-    "broyden": {"LBFGS_thres": 30},  # its default stores max_iter rank-one updates: n x m x max_iter floats
+TORCHDEQ_SOLVERS = {  # label: (torchdeq solver, its keyword arguments)
+    "fixed_point_iter": ("fixed_point_iter", {}),
+    "anderson": ("anderson", {}),
+    "anderson_lam0": ("anderson", {"lam": 0.0}),
+    "broyden": ("broyden", {"LBFGS_thres": 30}),  # its default stores max_iter rank-one updates: n x m x max_iter floats
 }
 
 
@@ -141,8 +141,8 @@ def torchdeq_solvers(net: ImplicitNetwork, X: torch.Tensor, tol: float, max_iter
         return relu_layer(Z, A, H0, c)
 
     fns, facts = {}, {}
-    for label, kwargs in TORCHDEQ_SOLVERS.items():
-        solver = get_solver(label.split("_lam")[0])
+    for label, (name, kwargs) in TORCHDEQ_SOLVERS.items():
+        solver = get_solver(name)
 
         def solve(solver=solver, kwargs=kwargs):
             with torch.no_grad():

@@ -92,18 +92,21 @@ class Truth:
     net: ImplicitNetwork
     Z: torch.Tensor
     f: torch.Tensor
-    grad: torch.Tensor
     B: torch.Tensor
     rho: float
     error_bound: float  # certified max_i ||z_i - z*_i|| of the reference itself (WP-1)
+    grad: torch.Tensor | None = None  # d(w.f)/dA, set by :meth:`with_weights`
 
     @classmethod
-    def of(cls, net: ImplicitNetwork, X: torch.Tensor, w: torch.Tensor) -> Truth:
+    def of(cls, net: ImplicitNetwork, X: torch.Tensor) -> Truth:
         ref = Reference()
         eq = ref._equilibrium(net, X, None)
         B = ref._backward(net, X, eq)
-        f = net.output(X, equilibrium=eq)
-        return cls(net, eq.Z, f, net.weighted_gradient(B, eq.Z, w), B, eq.contraction_factor, eq.error_bound)
+        return cls(net, eq.Z, net.output(X, equilibrium=eq), B, eq.contraction_factor, eq.error_bound)
+
+    def with_weights(self, w: torch.Tensor) -> Truth:
+        self.grad = self.net.weighted_gradient(self.B, self.Z, w)
+        return self
 
     @property
     def gram(self) -> torch.Tensor:
@@ -134,14 +137,14 @@ class Problem:
         self.X = torch.as_tensor(unit_sphere(self.n, self.d, self.seed, min_angle=0.05))
         rng = np.random.default_rng(self.seed)
         y = torch.as_tensor(rng.choice([-1.0, 1.0], size=self.n))
-        self.truth = Truth.of(self.net, self.X, torch.zeros(self.n))
+        self.truth = Truth.of(self.net, self.X)
         self.w = self.truth.f - y  # the loss gradient of 1/2 ||f - y||^2
-        self.truth.grad = self.net.weighted_gradient(self.truth.B, self.truth.Z, self.w)
+        self.truth.with_weights(self.w)
         self.scaled = {}
         spiked = self.net.with_A(self.net.A + SPIKE * torch.ones(self.m, self.m, dtype=torch.float64) / math.sqrt(self.m))
         rho = spiked.contraction_factor()
         for target in self.rhos:
-            self.scaled[target] = Truth.of(spiked.with_A(spiked.A * (target / rho)), self.X, self.w)
+            self.scaled[target] = Truth.of(spiked.with_A(spiked.A * (target / rho)), self.X).with_weights(self.w)
         # starting points: large uniform, large |N(0,1)|, and a far-off positive constant
         g = torch.Generator().manual_seed(self.seed + 1)
         scale = float(self.truth.Z.norm(dim=1).max())
