@@ -11,6 +11,7 @@ from theory import (
     ContractionError,
     ConvergenceError,
     DegenerateInputError,
+    DTypeError,
     ImplicitNetwork,
     InputError,
     NonFiniteError,
@@ -44,7 +45,8 @@ def test_hierarchy():
         (lambda U, A, u: (U[0], A, u), ShapeError, "2 dimension"),
         (lambda U, A, u: (U, np.where(np.eye(len(u)) > 0, np.nan, A), u), NonFiniteError, "non-finite"),
         (lambda U, A, u: (U * np.inf, A, u), NonFiniteError, "U holds"),
-        (lambda U, A, u: ("abc", A, u), ShapeError, "numeric"),
+        (lambda U, A, u: ("abc", A, u), DTypeError, "numeric"),
+        (lambda U, A, u: (U * 1j, A, u), DTypeError, "complex"),
     ],
 )
 def test_from_arrays_rejects(mutate, error, words):

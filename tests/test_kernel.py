@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from theory import ImplicitNetwork, lambda_0, limiting_gram, limiting_gram_diagonal
+from theory import DegenerateInputError, ImplicitNetwork, lambda_0, limiting_gram, limiting_gram_diagonal, two_layer_ntk
 
 from .conftest import unit_rows
 
@@ -86,10 +86,17 @@ def test_symmetric_and_positive_definite_under_a1():
         assert lambda_0(X, gamma=0.25) > 0
 
 
-def test_repeated_input_makes_it_singular():
+def test_repeated_input_is_refused_unless_allowed_and_then_singular():
     X = unit_rows(5, 3, seed=2)
-    X = torch.cat([X, X[:1]])
-    assert abs(lambda_0(X, gamma=0.25)) < 1e-15
+    for bad in (X[:1], -X[:1]):
+        Y = torch.cat([X, bad])
+        for entry in (lambda_0, limiting_gram):
+            with pytest.raises(DegenerateInputError, match="rows 0 and 5|rows 5 and 0"):
+                entry(Y, gamma=0.25)
+        with pytest.raises(DegenerateInputError):
+            two_layer_ntk(Y)
+    Y = torch.cat([X, X[:1]])
+    assert abs(lambda_0(Y, gamma=0.25, allow_degenerate=True)) < 1e-15
 
 
 def test_scale_parameters_enter_as_stated():

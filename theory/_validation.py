@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import operator
+import os
 
 import numpy as np
 import torch
 
-from .errors import DegenerateInputError, NonFiniteError, NormError, ParameterError, ShapeError
+from .errors import DegenerateInputError, DTypeError, MemoryBudgetError, NonFiniteError, NormError, ParameterError, ShapeError
 
 DTYPE = torch.float64
 
@@ -17,15 +19,23 @@ UNIT_NORM_TOL = 1e-10
 
 
 def as_tensor(value, name: str, *, ndim: int | None = None) -> torch.Tensor:
-    """``value`` (array-like or tensor) as a contiguous float64 CPU tensor, checked finite."""
+    """``value`` (array-like or tensor) as a float64 CPU tensor that the caller does not share
+    (always a fresh copy: a caller's later in-place change cannot reach it), checked real and
+    finite. Complex, boolean-only or non-numeric input is a :class:`DTypeError`, never a cast."""
     if isinstance(value, torch.Tensor):
-        t = value.detach().to(device="cpu", dtype=DTYPE)
+        if value.is_complex():
+            raise DTypeError(f"{name} is complex ({value.dtype}); the network is real-valued: pass the real part explicitly")
+        t = value.detach().to(device="cpu", dtype=DTYPE, copy=True)
     else:
         try:
-            arr = np.asarray(value, dtype=np.float64)
+            arr = np.asarray(value)
         except (TypeError, ValueError) as exc:
             raise ShapeError(f"{name} must be a numeric array, got {type(value).__name__}") from exc
-        t = torch.from_numpy(arr.copy())
+        if np.iscomplexobj(arr):
+            raise DTypeError(f"{name} is complex ({arr.dtype}); the network is real-valued: pass the real part explicitly")
+        if arr.dtype.kind not in "biuf":
+            raise DTypeError(f"{name} must be a real numeric array, got dtype {arr.dtype} ({type(value).__name__})")
+        t = torch.from_numpy(np.array(arr, dtype=np.float64, copy=True))
     if ndim is not None and t.ndim != ndim:
         raise ShapeError(f"{name} must have {ndim} dimension(s), got shape {tuple(t.shape)}")
     if t.numel() == 0:
@@ -88,3 +98,71 @@ def check_not_parallel(X: torch.Tensor, name: str = "X", *, min_angle: float = 0
         raise DegenerateInputError(
             f"{name} violates assumption A1: rows {i} and {j} are parallel or antiparallel (angle to +-x_j = {float(angle[i, j]):.3e} rad)"
         )
+
+
+def check_int(value, name: str, *, low: int, high: int | None = None) -> int:
+    """An integer argument (int or numpy integer; not bool, not float) in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ParameterError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    value = operator.index(value)
+    if value < low or (high is not None and value > high):
+        span = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ParameterError(f"{name} must be an integer {span}, got {value}")
+    return value
+
+
+SEED_MAX = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit seed; numpy's SeedSequence any int
+
+
+def check_seed(seed) -> int:
+    """A reproducible seed: an integer in [0, 2^63 - 1]. ``None`` is refused: every draw here is
+    seeded, so that the same seed gives the same result."""
+    if seed is None:
+        raise ParameterError("seed is required (an integer in [0, 2^63 - 1]): every random draw here is seeded")
+    return check_int(seed, "seed", low=0, high=SEED_MAX)
+
+
+def check_tol(tol) -> float:
+    """A relative residual tolerance in (0, 1)."""
+    try:
+        tol = float(tol)
+    except (TypeError, ValueError):
+        raise ParameterError(f"tol must be a number in (0, 1), got {tol!r}") from None
+    if not (0.0 < tol < 1.0):
+        raise ParameterError(f"tol must lie in (0, 1), got {tol!r}")
+    return tol
+
+
+def check_max_iter(max_iter) -> int | None:
+    """``None`` (the solver's default cap) or a positive integer."""
+    return None if max_iter is None else check_int(max_iter, "max_iter", low=1)
+
+
+def available_memory() -> int:
+    """Bytes of memory this process may still allocate: MemAvailable from /proc/meminfo (Linux),
+    else the physical memory."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62
+
+
+def _size(nbytes: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes:.0f} B"
+
+
+def check_memory(nbytes: float, what: str) -> None:
+    """Refuse, before allocating, a request that cannot fit in the memory still available."""
+    have = available_memory()
+    if nbytes > have:
+        raise MemoryBudgetError(f"{what} needs {_size(nbytes)}, but only {_size(have)} of memory is available", needed=nbytes, available=have)

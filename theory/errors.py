@@ -32,6 +32,23 @@ class DegenerateInputError(InputError):
     """Inputs violate assumption A1: two rows are parallel (x_i = +-x_j)."""
 
 
+class DTypeError(InputError):
+    """An array has a type the mathematics does not admit (complex, non-numeric)."""
+
+
+class EquilibriumMismatchError(InputError):
+    """An :class:`Equilibrium` was passed to a network or for inputs other than those it was
+    solved for (or the network's parameters changed in place since)."""
+
+
+class MemoryBudgetError(InputError, MemoryError):
+    """A request cannot fit in the available memory; refused before allocating."""
+
+    def __init__(self, message: str, *, needed: float, available: float):
+        self.needed, self.available = float(needed), float(available)
+        super().__init__(message)
+
+
 class ParameterError(InputError):
     """A scalar parameter (gamma, sigma_u, kappa, a tolerance) is out of range."""
 

@@ -27,7 +27,7 @@ import math
 
 import torch
 
-from ._validation import DTYPE, as_tensor, check_gamma, check_positive, check_unit_rows
+from ._validation import DTYPE, as_tensor, check_gamma, check_not_parallel, check_positive, check_unit_rows
 
 _SERIES_THETA = 0.5  # below this, sin t - t cos t from its series (cancellation above is < 4x)
 
@@ -82,12 +82,27 @@ def correlation(t: torch.Tensor, gamma: float, *, sweeps: int = 60) -> torch.Ten
     return q
 
 
-def kernel_parts(X, *, gamma: float, sigma_u: float = 1.0) -> dict[str, torch.Tensor]:
-    """theta, Sigma, Edot, Pi (all n x n) for the unit rows of X (MATH.md section 3)."""
-    gamma = check_gamma(gamma)
-    sigma_u = check_positive(sigma_u, "sigma_u")
+def _unit_inputs(X, allow_degenerate: bool) -> torch.Tensor:
+    """X checked: a matrix of unit rows that meets assumption A1 (no two rows parallel or
+    antiparallel) unless ``allow_degenerate``."""
     X = as_tensor(X, "X", ndim=2)
     check_unit_rows(X)
+    if not allow_degenerate:
+        check_not_parallel(X)
+    return X
+
+
+def kernel_parts(X, *, gamma: float, sigma_u: float = 1.0, allow_degenerate: bool = False) -> dict[str, torch.Tensor]:
+    """theta, Sigma, Edot, Pi (all n x n) for the unit rows of X (MATH.md section 3).
+
+    The contract of every kernel entry point: X must meet assumption A1 (no two rows parallel
+    or antiparallel; :class:`DegenerateInputError` otherwise), because the claims built on
+    these kernels assume it. ``allow_degenerate=True`` computes the kernel for any unit rows
+    (repeated rows give repeated rows of the kernel, so a singular matrix): for checks that
+    probe A1 itself (KG-2's control, KG-6's antipodal sets)."""
+    gamma = check_gamma(gamma)
+    sigma_u = check_positive(sigma_u, "sigma_u")
+    X = _unit_inputs(X, allow_degenerate)
     # every map below is elementwise and the input symmetric: work on the upper triangle
     # (half the entries; the fixed point dominates the cost), then mirror
     n = X.shape[0]
@@ -109,10 +124,11 @@ def kernel_parts(X, *, gamma: float, sigma_u: float = 1.0) -> dict[str, torch.Te
     return {**{name: full(v) for name, v in parts.items()}, "k": torch.tensor(k, dtype=DTYPE)}
 
 
-def limiting_gram(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> torch.Tensor:
-    """G_inf(x_i, x_j) = kappa^2 gamma^2 Sigma Pi for all pairs of unit rows of X (n x n)."""
+def limiting_gram(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0, allow_degenerate: bool = False) -> torch.Tensor:
+    """G_inf(x_i, x_j) = kappa^2 gamma^2 Sigma Pi for all pairs of unit rows of X (n x n).
+    A1 is required unless ``allow_degenerate`` (see :func:`kernel_parts`)."""
     kappa = check_positive(kappa, "kappa")
-    parts = kernel_parts(X, gamma=gamma, sigma_u=sigma_u)
+    parts = kernel_parts(X, gamma=gamma, sigma_u=sigma_u, allow_degenerate=allow_degenerate)
     G = (kappa**2 * gamma**2) * parts["Sigma"] * parts["Pi"]
     return 0.5 * (G + G.T)
 
@@ -122,18 +138,18 @@ def limiting_gram_diagonal(*, gamma: float, sigma_u: float = 1.0, kappa: float =
     return kappa**2 * gamma**2 * sigma_u**2 / (2.0 - gamma**2) ** 2
 
 
-def lambda_0(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> float:
-    """lambda_min(G_inf) on the rows of X (KG-2: > 0 under assumption A1)."""
-    G = limiting_gram(X, gamma=gamma, sigma_u=sigma_u, kappa=kappa)
+def lambda_0(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0, allow_degenerate: bool = False) -> float:
+    """lambda_min(G_inf) on the rows of X (KG-2: > 0 under assumption A1, which is required
+    unless ``allow_degenerate``; see :func:`kernel_parts`)."""
+    G = limiting_gram(X, gamma=gamma, sigma_u=sigma_u, kappa=kappa, allow_degenerate=allow_degenerate)
     return float(torch.linalg.eigvalsh(G)[0])
 
 
-def two_layer_ntk(X) -> torch.Tensor:
+def two_layer_ntk(X, *, allow_degenerate: bool = False) -> torch.Tensor:
     """H_ij = <x_i, x_j> (pi - arccos <x_i, x_j>) / (2 pi): the explicit two-layer ReLU NTK
     (first layer trained), the contrast of KG-6. Its odd part is only the linear term, so it
-    is singular on more than d antipodal pairs."""
-    X = as_tensor(X, "X", ndim=2)
-    check_unit_rows(X)
+    is singular on more than d antipodal pairs. A1 is required unless ``allow_degenerate``."""
+    X = _unit_inputs(X, allow_degenerate)
     t = _one_minus_cosine(X)
     theta = 2.0 * torch.asin(torch.sqrt(t / 2.0))
     H = (1.0 - t) * (math.pi - theta) / (2.0 * math.pi)

@@ -14,15 +14,15 @@ claim, trainer and audit calls it. The n x m^2 Jacobian is never formed.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 import torch
 
-from ._validation import DTYPE, as_tensor, check_gamma, check_positive
-from .errors import ContractionError, ConvergenceError, ParameterError, ShapeError
+from ._validation import DTYPE, as_tensor, check_gamma, check_int, check_max_iter, check_memory, check_positive, check_seed, check_tol
+from .errors import ContractionError, ConvergenceError, EquilibriumMismatchError, ShapeError
 from .solvers import FixedPointResult, get_solver
 
 # Default relative residual ||T(z) - z|| / ||z|| for the forward and backward solves. The
@@ -53,6 +53,9 @@ def spectral_norm(A: torch.Tensor) -> float:
         return float(torch.linalg.matrix_norm(A, ord=2))
 
 
+_NETWORK_IDS = itertools.count(1)
+
+
 def _default_cap(rho: float, tol: float) -> int:
     """Twice the Picard iterations a rho-contraction needs from zero, plus 100 (at most 1e5);
     10^4 when rho is unknown (nan) or >= 1."""
@@ -67,12 +70,14 @@ def relu_layer(Z: torch.Tensor, A: torch.Tensor, H0: torch.Tensor, c: float) -> 
     return torch.relu(c * (Z @ A.T) + H0)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Equilibrium:
     """Equilibria ``Z`` (n x m) of the rows of X, with the solve's diagnostics.
 
     ``error_bound`` certifies ``max_i ||z_i - z*_i|| <= residual_i / (1 - rho)`` (WP-1) when
-    rho < 1, and is ``inf`` otherwise.
+    rho < 1, and is ``inf`` otherwise. ``X`` and ``source`` record what it was solved for (the
+    inputs, and the network's identity with its parameters' versions): a network refuses an
+    equilibrium of another problem with :class:`EquilibriumMismatchError`.
     """
 
     Z: torch.Tensor
@@ -84,6 +89,8 @@ class Equilibrium:
     error_bound: float
     method: str
     trace: list[float] = field(default_factory=list)
+    X: torch.Tensor | None = None
+    source: tuple = ()
 
     def diagnostics(self) -> dict:
         return {
@@ -100,7 +107,11 @@ class ImplicitNetwork:
     """z* = relu(gamma/sqrt(m) A z* + sigma_u U x), f = kappa/sqrt(m) u^T z*; only A is trained.
 
     Build with :meth:`initialize` (i.i.d. N(0,1) parameters from a seed) or
-    :meth:`from_arrays`. Instances are immutable; :meth:`with_A` returns a new network.
+    :meth:`from_arrays`. Instances are immutable and own their parameters: construction copies
+    U, A, u (a caller's later in-place change cannot reach them), and what is cached (the
+    contraction factor) is keyed by the parameters' version counters, so an in-place change
+    through ``net.A`` itself is recomputed, never served stale. :meth:`with_A` returns a new
+    network.
 
     >>> net = ImplicitNetwork.initialize(d=3, m=64, seed=0)
     >>> X = torch.nn.functional.normalize(torch.randn(5, 3, dtype=torch.float64), dim=1)
@@ -114,15 +125,40 @@ class ImplicitNetwork:
     gamma: float = 0.25
     sigma_u: float = 1.0
     kappa: float = 1.0
+    _uid: int = field(init=False, repr=False, default=0)
+    _cache: dict = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self):
+        U = as_tensor(self.U, "U", ndim=2)
+        m = U.shape[0]
+        A = self.A
+        if not (isinstance(A, torch.Tensor) and A.dtype == DTYPE and A.device.type == "cpu"):
+            check_memory(8.0 * m * m, f"a float64 copy of A (m = {m})")
+        A = as_tensor(A, "A", ndim=2)
+        u = as_tensor(self.u, "u", ndim=1)
+        if A.shape != (m, m):
+            raise ShapeError(f"A must be m x m with m = U.shape[0] = {m}, got {tuple(A.shape)}")
+        if u.shape != (m,):
+            raise ShapeError(f"u must have length m = {m}, got {tuple(u.shape)}")
+        for name, value in (("U", U), ("A", A), ("u", u), ("gamma", check_gamma(self.gamma))):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "sigma_u", check_positive(self.sigma_u, "sigma_u"))
+        object.__setattr__(self, "kappa", check_positive(self.kappa, "kappa"))
+        object.__setattr__(self, "_uid", next(_NETWORK_IDS))
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def initialize(cls, d: int, m: int, *, gamma: float = 0.25, sigma_u: float = 1.0, kappa: float = 1.0, seed: int) -> ImplicitNetwork:
-        """Draw U (m x d), then A (m x m), then u (m), i.i.d. N(0,1), from ``torch.Generator(seed)``."""
-        d, m = int(d), int(m)
-        if d < 1 or m < 1:
-            raise ShapeError(f"need d >= 1 and m >= 1, got d={d}, m={m}")
-        g = torch.Generator().manual_seed(int(seed))
+        """Draw U (m x d), then A (m x m), then u (m), i.i.d. N(0,1), from ``torch.Generator(seed)``.
+
+        ``d``, ``m`` are positive integers and ``seed`` an integer in [0, 2^63 - 1]
+        (:class:`ParameterError` otherwise); a width whose parameters cannot fit in the available
+        memory (A and one working copy: 16 m^2 bytes) is refused up front with
+        :class:`MemoryBudgetError`."""
+        d, m = check_int(d, "d", low=1), check_int(m, "m", low=1)
+        seed = check_seed(seed)
+        check_memory(16.0 * m * m, f"a width-{m} network (A and one working copy, 16 m^2 bytes)")
+        g = torch.Generator().manual_seed(seed)
         U = torch.randn(m, d, generator=g, dtype=DTYPE)
         A = torch.randn(m, m, generator=g, dtype=DTYPE)
         u = torch.randn(m, generator=g, dtype=DTYPE)
@@ -147,23 +183,9 @@ class ImplicitNetwork:
 
     @classmethod
     def from_arrays(cls, U, A, u, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> ImplicitNetwork:
-        """A network from given U (m x d), A (m x m), u (m): numpy arrays, lists or tensors."""
-        U = as_tensor(U, "U", ndim=2)
-        A = as_tensor(A, "A", ndim=2)
-        u = as_tensor(u, "u", ndim=1)
-        m = U.shape[0]
-        if A.shape != (m, m):
-            raise ShapeError(f"A must be m x m with m = U.shape[0] = {m}, got {tuple(A.shape)}")
-        if u.shape != (m,):
-            raise ShapeError(f"u must have length m = {m}, got {tuple(u.shape)}")
-        return cls(
-            U,
-            A,
-            u,
-            check_gamma(gamma),
-            check_positive(sigma_u, "sigma_u"),
-            check_positive(kappa, "kappa"),
-        )
+        """A network from given U (m x d), A (m x m), u (m): numpy arrays, lists or tensors
+        (copied: the network owns its parameters)."""
+        return cls(U, A, u, gamma, sigma_u, kappa)
 
     def with_A(self, A) -> ImplicitNetwork:
         """The same network with implicit layer ``A`` (U, u, scalars unchanged)."""
@@ -183,13 +205,38 @@ class ImplicitNetwork:
         """c = gamma / sqrt(m)."""
         return self.gamma / math.sqrt(self.m)
 
-    @cached_property
-    def _rho(self) -> float:
-        return self.c * spectral_norm(self.A)
+    @property
+    def source(self) -> tuple:
+        """This network's identity and its parameters' version counters: what an
+        :class:`Equilibrium` records, and what keys the cache (an in-place change of U, A or u
+        bumps a counter, so nothing derived from the old values is served)."""
+        return (self._uid, self.U._version, self.A._version, self.u._version)  # type: ignore[attr-defined]
 
     def contraction_factor(self) -> float:
-        """rho(A) = gamma ||A||_2 / sqrt(m) (WP-1); ||A||_2 by :func:`spectral_norm`."""
-        return self._rho
+        """rho(A) = gamma ||A||_2 / sqrt(m) (WP-1); ||A||_2 by :func:`spectral_norm`. Cached
+        for the current values of A (recomputed after an in-place change)."""
+        key = self.source
+        cached = self._cache.get("rho")
+        if cached is None or cached[0] != key:
+            cached = (key, self.c * spectral_norm(self.A))
+            self._cache["rho"] = cached
+        return cached[1]
+
+    def _check_equilibrium(self, eq: Equilibrium, X: torch.Tensor) -> Equilibrium:
+        """``eq`` if it was solved by this network, with its current parameters, for exactly X."""
+        if eq.source != self.source:
+            why = "another network" if not eq.source or eq.source[0] != self.source[0] else "this network before its parameters changed in place"
+            raise EquilibriumMismatchError(f"the equilibrium passed was solved for {why}; solve it again with this network")
+        if eq.X is None or eq.X.shape != X.shape or not torch.equal(eq.X, X):
+            shape = None if eq.X is None else tuple(eq.X.shape)
+            raise EquilibriumMismatchError(
+                f"the equilibrium passed was solved for other inputs (shape {shape}, here {tuple(X.shape)}); "
+                "solve it for these inputs, or pass the inputs it was solved for"
+            )
+        return eq
+
+    def _solved(self, X: torch.Tensor, equilibrium: Equilibrium | None, **solve) -> Equilibrium:
+        return self.equilibrium(X, **solve) if equilibrium is None else self._check_equilibrium(equilibrium, X)
 
     # ---- forward ------------------------------------------------------------------------
     def _inputs(self, X) -> torch.Tensor:
@@ -226,12 +273,12 @@ class ImplicitNetwork:
         spectral norm (a trainer's inner loop checks it at its own times): no
         ContractionError, ``error_bound`` is inf, the default cap is 10^4 evaluations.
         """
-        H0 = self.preactivation_offset(X)
+        X = self._inputs(X)
+        tol, max_iter = check_tol(tol), check_max_iter(max_iter)
+        H0 = self.sigma_u * (X @ self.U.T)
         rho = self.contraction_factor() if certify else math.nan
         if rho >= 1.0 and not allow_noncontractive:
             raise ContractionError(rho)
-        if not (0.0 < tol < 1.0):
-            raise ParameterError(f"tol must lie in (0, 1), got {tol!r}")
         if max_iter is None:
             max_iter = _default_cap(rho, tol)
         n = H0.shape[0]
@@ -240,7 +287,7 @@ class ImplicitNetwork:
             raise ShapeError(f"Z0 must be {n} x {self.m}, got {tuple(z0.shape)}")
         A, c = self.A, self.c
         res = get_solver(method)(lambda Z: relu_layer(Z, A, H0, c), z0, tol=tol, max_iter=max_iter)
-        eq = self._package(res, H0, rho)
+        eq = self._package(res, H0, rho, X)
         if not res.converged:
             raise ConvergenceError(
                 f"equilibrium solve ({res.method}, rho = {rho:.4g}) did not converge",
@@ -251,25 +298,27 @@ class ImplicitNetwork:
             )
         return eq
 
-    def _package(self, res: FixedPointResult, H0: torch.Tensor, rho: float) -> Equilibrium:
+    def _package(self, res: FixedPointResult, H0: torch.Tensor, rho: float, X: torch.Tensor) -> Equilibrium:
         Z = res.x
         # D = 1[c A z + sigma_u U x > 0] = 1[relu(...) > 0] = 1[T(z) > 0]: the solver already has T(z)
         pre = res.fx if res.fx is not None else self.c * (Z @ self.A.T) + H0
         mask = (pre > 0).to(DTYPE)
         bound = float(res.residuals.max()) / (1.0 - rho) if rho < 1.0 else float("inf")  # nan < 1 is False
-        return Equilibrium(Z, mask, res.iterations, res.residual, res.residuals, rho, bound, res.method, res.trace)
+        return Equilibrium(Z, mask, res.iterations, res.residual, res.residuals, rho, bound, res.method, res.trace, X, self.source)
 
     def unrolled(self, X, depth: int) -> torch.Tensor:
         """The weight-tied depth-L network: z^0 = 0, z^l = relu(c A z^{l-1} + sigma_u U x) (WP-6)."""
         H0 = self.preactivation_offset(X)
         Z = torch.zeros_like(H0)
-        for _ in range(int(depth)):
+        for _ in range(check_int(depth, "depth", low=0)):
             Z = relu_layer(Z, self.A, H0, self.c)
         return Z
 
     def output(self, X, *, equilibrium: Equilibrium | None = None, **solve) -> torch.Tensor:
-        """f(x_i) = (kappa / sqrt(m)) u^T z*(x_i), a vector of length n."""
-        eq = equilibrium or self.equilibrium(X, **solve)
+        """f(x_i) = (kappa / sqrt(m)) u^T z*(x_i), a vector of length n. ``equilibrium``: one
+        this network solved for exactly these X (anything else is an
+        :class:`EquilibriumMismatchError`)."""
+        eq = self._solved(self._inputs(X), equilibrium, **solve)
         return (self.kappa / math.sqrt(self.m)) * (eq.Z @ self.u)
 
     # ---- backward -----------------------------------------------------------------------
@@ -289,11 +338,16 @@ class ImplicitNetwork:
         contraction with factor <= rho), not by batched LU. Same ``tol`` semantics. ``B0``:
         a warm start (e.g. the previous step's B during training); default D u.
         """
-        eq = equilibrium or self.equilibrium(X, method=method, tol=tol, max_iter=max_iter)
+        tol, max_iter = check_tol(tol), check_max_iter(max_iter)
+        eq = self._solved(self._inputs(X), equilibrium, method=method, tol=tol, max_iter=max_iter)
         rho = eq.contraction_factor
         if max_iter is None:
             max_iter = _default_cap(rho, tol)
         mask, A, c, u = eq.mask, self.A, self.c, self.u
+        if B0 is not None:
+            B0 = as_tensor(B0, "B0", ndim=2)
+            if B0.shape != mask.shape:
+                raise ShapeError(f"B0 must be {tuple(mask.shape)}, got {tuple(B0.shape)}")
         start = mask * (u if B0 is None else B0)
         res = get_solver(method)(lambda B: mask * (u + c * (B @ A)), start, tol=tol, max_iter=max_iter)
         if not res.converged:
@@ -315,7 +369,8 @@ class ImplicitNetwork:
         self, X, *, equilibrium: Equilibrium | None = None, method: str = "anderson", tol: float = DEFAULT_TOL
     ) -> tuple[torch.Tensor, torch.Tensor, Equilibrium]:
         """(B, Z, equilibrium): the two factors of every per-sample gradient b_i z_i^T."""
-        eq = equilibrium or self.equilibrium(X, method=method, tol=tol)
+        X = self._inputs(X)
+        eq = self._solved(X, equilibrium, method=method, tol=tol)
         B = self.backward_vectors(X, equilibrium=eq, method=method, tol=tol)
         return B, eq.Z, eq
 

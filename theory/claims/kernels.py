@@ -255,7 +255,8 @@ class LimitGramPositiveDefinite(ExactClaim):
     domain = {"degenerate": True, "min_eps": 1e-8}
 
     def check(self, inst) -> Evidence:
-        G = limiting_gram(inst["X"], gamma=inst["gamma"], sigma_u=inst["sigma_u"], kappa=inst["kappa"])
+        # the hypothesis decides A1 here (the control drops it), so the kernel may see degenerate inputs
+        G = limiting_gram(inst["X"], gamma=inst["gamma"], sigma_u=inst["sigma_u"], kappa=inst["kappa"], allow_degenerate=True)
         ev = _min_eig_evidence(G, float(G[0, 0]), "G_inf")
         ev.details["gamma"] = inst["gamma"]
         return ev
@@ -293,7 +294,7 @@ class AntipodalPositiveDefinite(LimitGramPositiveDefinite):
         return ev
 
     def gram(self, inst) -> torch.Tensor:
-        return limiting_gram(inst["X"], gamma=inst["gamma"], sigma_u=inst["sigma_u"], kappa=inst["kappa"])
+        return limiting_gram(inst["X"], gamma=inst["gamma"], sigma_u=inst["sigma_u"], kappa=inst["kappa"], allow_degenerate=True)
 
 
 @register
@@ -313,7 +314,7 @@ class AntipodalTwoLayerNTK(AntipodalPositiveDefinite):
         return ev
 
     def gram(self, inst) -> torch.Tensor:
-        return two_layer_ntk(inst["X"])
+        return two_layer_ntk(inst["X"], allow_degenerate=True)
 
 
 @register
