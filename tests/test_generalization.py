@@ -11,7 +11,7 @@ from theory import ImplicitNetwork
 from theory.claims import generalization as ge
 from theory.claims import get
 from theory.generalization import BOUND, bound_terms, rademacher_linearized, radius, ramp_loss
-from verify.data import digits
+from theory.data import digits
 
 from .conftest import unit_rows
 

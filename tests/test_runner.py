@@ -10,6 +10,7 @@ import torch
 import theory.claims as claims
 from theory import ImplicitNetwork
 from theory.claims import Evidence, ExactClaim, Kind, all_claims, controls_of
+from theory.domains import NetworkDomain
 from verify import catalog, run
 from verify.cli import main
 from verify.replay import replay
@@ -148,12 +149,10 @@ def test_a_false_claim_gives_exit_code_1_and_a_replay_file(tmp_path):
         id = "USER-FALSE"
         title = "equilibria are small"
         statement = "||z*|| <= 0.1"
-        domain = {"m": (2, 8)}
+        domain = NetworkDomain(m=(2, 8))
 
         def check(self, inst):
-            from theory.claims._common import network_of
-
-            z = network_of(inst).equilibrium(inst["X"]).Z
+            z = inst.net.equilibrium(inst.X).Z
             return Evidence(float(torch.linalg.vector_norm(z, dim=1).max()), 0.1, "<=")
 
     try:

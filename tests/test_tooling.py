@@ -30,6 +30,7 @@ def test_pytest_plugin_fails_a_false_claim_with_its_evidence(pytester):
         """
         import pytest
         from theory.claims import Evidence, ExactClaim, register
+        from theory.domains import NetworkDomain
 
         @register
         class Wrong(ExactClaim):
@@ -37,11 +38,10 @@ def test_pytest_plugin_fails_a_false_claim_with_its_evidence(pytester):
             title = "rho never exceeds 0.1"
             source = "a test"
             statement = "rho <= 0.1"
-            domain = {"m": (2, 6), "n": (1, 2), "d": (1, 3)}
+            domain = NetworkDomain(m=(2, 6), n=(1, 2), d=(1, 3))
 
             def check(self, inst):
-                from theory.claims._common import network_of
-                return Evidence(network_of(inst).contraction_factor(), 0.1, "<=")
+                return Evidence(inst.net.contraction_factor(), 0.1, "<=")
 
         @pytest.mark.verify_claims("USER-WRONG")
         def test_user(claim_result):
@@ -75,4 +75,4 @@ def test_figures_draw_from_results_and_skip_what_did_not_run(tmp_path):
     assert path.exists() and path.stat().st_size > 10_000
     saved = json.loads((tmp_path / "gram_concentration.json").read_text())
     assert saved["fit"]["slope"] == pytest.approx(-0.5, abs=1e-6)
-    assert loss_curves(results, "ci", None, tmp_path) is None  # TD-1 did not run
+    assert loss_curves(results, tmp_path) is None  # TD-1 did not run

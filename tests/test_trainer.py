@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from theory import ImplicitNetwork
-from verify.trainer import Trainer, TrainingError
+from theory.trainer import Trainer, TrainingError
 
 from .conftest import unit_rows
 

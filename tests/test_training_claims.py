@@ -14,7 +14,7 @@ from theory import ImplicitNetwork
 from theory.claims import RateClaim, WhpClaim, all_claims, get
 from theory.claims import training as td
 from theory.claims.gradients import unrolled_depth
-from verify.trainer import Trainer, TrainingError
+from theory.trainer import Trainer, TrainingError
 
 from .conftest import unit_rows
 

@@ -11,11 +11,9 @@ import torch
 
 from .errors import DegenerateInputError, DTypeError, MemoryBudgetError, NonFiniteError, NormError, ParameterError, ShapeError
 
-DTYPE = torch.float64
+from .tolerances import UNIT_NORM as UNIT_NORM_TOL
 
-# Rows count as unit-norm when | ||x|| - 1 | <= UNIT_NORM_TOL. Normalizing in float64 gives
-# errors near 1e-16; 1e-10 admits data saved with fewer digits and refuses real mistakes.
-UNIT_NORM_TOL = 1e-10
+DTYPE = torch.float64
 
 
 def as_tensor(value, name: str, *, ndim: int | None = None) -> torch.Tensor:

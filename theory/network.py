@@ -24,11 +24,9 @@ import torch
 from ._validation import DTYPE, as_tensor, check_gamma, check_int, check_max_iter, check_memory, check_positive, check_seed, check_tol
 from .errors import ContractionError, ConvergenceError, EquilibriumMismatchError, ShapeError
 from .solvers import FixedPointResult, get_solver
+from .tolerances import DEFAULT_SOLVE
 
-# Default relative residual ||T(z) - z|| / ||z|| for the forward and backward solves. The
-# rounding error of one evaluation of T is about 1e-16 * sqrt(m) * ||z||, so 1e-12 is reachable
-# up to m ~ 1e6 and leaves 4 digits of margin; the certified error is residual / (1 - rho).
-DEFAULT_TOL = 1e-12
+DEFAULT_TOL = DEFAULT_SOLVE  # relative residual ||T(z) - z|| / ||z|| (theory.tolerances says why)
 
 
 def spectral_norm(A: torch.Tensor) -> float:

@@ -5,12 +5,19 @@ Examples::
     python -m verify list                       # every claim and control, with sources
     python -m verify run --profile ci --out out # run all; exit 0 only if all is well
     python -m verify run WP-1 KG-3 --seed 7     # some claims (and their controls), reseeded
-    python -m verify replay out/counterexamples/WP-1__ctl-rho<2.json
-    python -m verify report out                 # re-render out/report.md from results.json
+    python -m verify replay out/counterexamples/WP-1_2fctl-rho_3c2.json
+    python -m verify report out                 # re-render out/report.md (an interrupted run too)
+    python -m verify run --resume out           # finish an interrupted run
     python -m verify audit torchdeq --grid --out audit-out   # audit torchdeq's solvers and gradients
 
-Exit codes: 0 every claim holds and every control is refuted (audit: nothing flagged; audit --grid:
-the survey ran); 1 otherwise; 2 bad usage.
+Exit codes:
+  0   every claim holds and every control is refuted (audit: nothing flagged; audit --grid:
+      the survey ran; replay: the same numbers)
+  1   a claim or control is not as expected (replay: the numbers differ)
+  2   usage or input error (bad arguments, an unusable --out, a malformed replay file,
+      a module that --import cannot find, an unreachable --scheduler)
+  3   internal error: a check crashed, or a Dask worker was lost
+  130 interrupted: the completed claims are in DIR/results.jsonl; `run --resume DIR` finishes
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from theory.claims import all_claims
+from theory.claims import PROFILE_NAMES, all_claims
+from theory.errors import InputError
 
-from .profiles import PROFILES
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NOT_AS_EXPECTED, EXIT_OK, EXIT_USAGE, UsageError
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -53,6 +61,10 @@ def _cmd_run(args) -> int:
     from .report import write_report
     from .runner import run, select
 
+    if args.resume and args.ids:
+        raise UsageError("--resume finishes the run recorded in --out: give no claim ids")
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out DIR (the folder of the run to finish)")
     style = {True: "green", False: "bold red"}
     total = len(select(args.ids or None))
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -78,6 +90,8 @@ def _cmd_run(args) -> int:
             jobs=args.jobs,
             scheduler=args.scheduler,
             imports=tuple(args.imports),
+            overwrite=args.overwrite,
+            resume=args.resume,
         )
     console.print(report.false_alarm_statement())
     bad = [r for r in report.results if not r.ok]
@@ -89,14 +103,18 @@ def _cmd_run(args) -> int:
         from .figures import make_all
 
         with console.status("drawing figures"):
-            for fig in make_all(args.out, args.profile, args.seed):
+            for fig in make_all(args.out):
                 console.print(f"figure: {fig}")
         path = write_report(args.out)
         console.print(f"report: {path}")
         for r in bad:
             if r.replay:
                 console.print(f"replay {r.id}: python -m verify replay '{r.replay}'")
-    return 0 if report.ok else 1
+    elif bad:
+        console.print("(no --out: no counterexample files were written; add --out DIR to keep them)")
+    if report.errors:
+        return EXIT_INTERNAL
+    return EXIT_OK if report.ok else EXIT_NOT_AS_EXPECTED
 
 
 def _cmd_replay(args) -> int:
@@ -108,7 +126,7 @@ def _cmd_replay(args) -> int:
     console.print(f"  stored:   {s['lhs']!r} {s['relation']} {s['rhs']!r}  slack {s['slack']!r}  holds={s['holds']}")
     console.print(f"  replayed: {r['lhs']!r} {r['relation']} {r['rhs']!r}  slack {r['slack']!r}  holds={r['holds']}")
     console.print("  identical numbers" if res["identical"] else "  [bold red]numbers differ[/]")
-    return 0 if res["identical"] else 1
+    return EXIT_OK if res["identical"] else EXIT_NOT_AS_EXPECTED
 
 
 def _cmd_report(args) -> int:
@@ -135,7 +153,7 @@ def _parse_config(items: list[str]) -> dict:
     cfg = {}
     for item in items:
         if "=" not in item:
-            raise ValueError(f"--config expects KEY=VALUE, got {item!r}")
+            raise UsageError(f"--config expects KEY=VALUE, got {item!r}")
         key, raw = item.split("=", 1)
         try:
             cfg[key] = json.loads(raw)  # numbers, true/false, lists like [8]
@@ -164,10 +182,10 @@ def _cmd_audit(args) -> int:
 
     if args.grid:
         if args.config:
-            raise ValueError("--grid audits the adapter's own configurations; drop --config (or drop --grid)")
+            raise UsageError("--grid audits the adapter's own configurations; drop --config (or drop --grid)")
         grid = getattr(load_adapter(args.adapter), "grid", None)
         if not grid:
-            raise ValueError(f"adapter {args.adapter!r} has no GRID of configurations")
+            raise UsageError(f"adapter {args.adapter!r} has no GRID of configurations")
         with console.status(f"auditing {len(grid)} configurations"):
             results = audit_grid(args.adapter, grid, problem, on_result=show, **thresholds)
     else:
@@ -198,6 +216,8 @@ def _library_version(adapter: str) -> str:
 def _cmd_calibrate(args) -> int:
     from .calibration import false_alarms
 
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be at least 1 (got {args.seeds}): zero runs would pass vacuously")
     res = false_alarms(seeds=range(1, args.seeds + 1), profile=args.profile, kinds=args.kinds, on_run=lambda r: console.print(r))
     console.print(res["statement"])
     return 0 if res["false_alarms"] == 0 else 1
@@ -212,9 +232,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list claims and controls").set_defaults(func=_cmd_list)
     r = sub.add_parser("run", help="run claims and their negative controls")
     r.add_argument("ids", nargs="*", help="claim ids (default: all); an id selects its controls too")
-    r.add_argument("--profile", choices=sorted(PROFILES), default="ci", help="search effort (default: ci)")
+    r.add_argument("--profile", choices=PROFILE_NAMES, default="ci", help="search effort (default: ci)")
     r.add_argument("--seed", type=int, default=None, help="reseed every random draw (default: the profile's fixed seeds)")
-    r.add_argument("--out", default=None, help="write results.json, report.md, figures/ and counterexamples here")
+    r.add_argument(
+        "--out",
+        default=None,
+        help="write results.jsonl (each record as it finishes), results.json, report.md, figures/ and counterexamples/ here; "
+        "the folder is locked while the run lasts",
+    )
+    r.add_argument("--overwrite", action="store_true", help="replace another run's files in --out (only the files a run writes)")
+    r.add_argument("--resume", action="store_true", help="finish the interrupted run recorded in --out (completed claims are kept)")
     r.add_argument("--jobs", type=int, default=1, help="run on a local Dask cluster of N worker processes (same numbers as serial)")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask cluster (e.g. tcp://host:8786)")
     r.set_defaults(func=_cmd_run)
@@ -261,23 +288,48 @@ def build_parser() -> argparse.ArgumentParser:
     au.set_defaults(func=_cmd_audit)
     cal = sub.add_parser("calibrate", help="rerun the whp and rate claims under many seeds and count false alarms")
     cal.add_argument("--seeds", type=int, default=20)
-    cal.add_argument("--profile", choices=sorted(PROFILES), default="ci")
+    cal.add_argument("--profile", choices=PROFILE_NAMES, default="ci")
     cal.add_argument("--kinds", nargs="+", choices=["whp", "rate"], default=["whp"], help="claim kinds to rerun (default: whp)")
     cal.set_defaults(func=_cmd_calibrate)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
-    args.argv = argv
-    for mod in args.imports:
-        importlib.import_module(mod)
+def _import(module: str) -> None:
     try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"--import {module}: no module named {exc.name!r} (is it on PYTHONPATH?)") from None
+    except Exception as exc:
+        raise UsageError(f"--import {module} failed: {type(exc).__name__}: {exc}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit code (see the module docstring)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    args.argv = argv
+    try:
+        for mod in args.imports:
+            _import(mod)
         return args.func(args)
-    except (KeyError, ValueError, FileNotFoundError) as exc:
+    except (UsageError, InputError, FileNotFoundError) as exc:
         console.print(f"[bold red]error:[/] {exc}")
-        return 2
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        out = getattr(args, "out", None)
+        where = f"; the completed claims are in {out}/results.jsonl: `python -m verify run --resume --out {out}` finishes" if out else ""
+        console.print(f"[bold red]interrupted[/]{where}")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug of ours: one line, and where to look
+        console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (rerun with VERIFY_TRACEBACK=1 for the traceback)")
+        import os
+
+        if os.environ.get("VERIFY_TRACEBACK"):
+            console.print_exception()
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

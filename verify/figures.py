@@ -9,8 +9,9 @@
 - ``bound_vs_test_loss``: GE-1's bound against the measured test loss as n grows (when the GE
   claims ran).
 
-Each figure is drawn from what the run computed (the claims' evidence, or their cached
-trainings); a figure whose claim was not selected is skipped.
+Each figure is drawn from the run's records only (the claims' evidence: per-draw records,
+calibration values, fits), never by re-running anything; a figure whose claim was not
+selected is skipped. matplotlib is an optional dependency (the ``figures`` extra).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import numpy as np
 
 
 def _plt():
-    import matplotlib
+    from .errors import require
 
+    matplotlib = require("matplotlib", "figures", "drawing the report's figures")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -53,28 +55,21 @@ def _result(results: list[dict], cid: str) -> dict | None:
     return next((r for r in results if r["id"] == cid and r.get("evidence")), None)
 
 
-def loss_curves(results: list[dict], profile: str, seed: int | None, folder: Path) -> Path | None:
-    if _result(results, "TD-1") is None:
+def loss_curves(results: list[dict], folder: Path) -> Path | None:
+    r = _result(results, "TD-1")
+    tests = (r or {}).get("evidence", {}).get("details", {}).get("tests", [])
+    if not tests or not tests[0].get("records"):
         return None
-    from theory.claims import get
-    from theory.claims.training import flow
-
-    from .profiles import get_profile
-    from .runner import _seed_of
-
-    claim = get("TD-1")
-    config = dict(claim.configs_for(profile)[0])
+    test = tests[0]
+    config = dict(test["config"])
     m = config.pop("m")
-    draws = claim.draws.get(profile) or get_profile(profile).whp_draws
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     data = {"m": m, "setting": config, "runs": []}
-    for i in range(draws):
-        run = flow(config, m, _seed_of(seed or 0, 0, i))  # the runner's draws (cached in this process)
-        x = run.t * run.lambda_0
-        y = run.sq_residual() / float(run.r0 @ run.r0)
+    for i, rec in enumerate(test["records"]):  # the runner's draws, as recorded in the evidence
+        x, y = np.array(rec["lambda0_t"]), np.array(rec["loss_ratio"])
         ax.semilogy(x, y, color="tab:blue", alpha=0.45, lw=1, label="gradient flow runs" if i == 0 else None)
-        data["runs"].append({"lambda0_t": x.tolist(), "ratio": y.tolist()})
+        data["runs"].append({"seed": rec["seed"], "lambda0_t": x.tolist(), "ratio": y.tolist()})
     xs = np.linspace(0, max(max(r["lambda0_t"]) for r in data["runs"]), 200)
     ax.semilogy(xs, np.exp(-xs), "k--", lw=2, label=r"TD-1: $e^{-\lambda_0 t}$")
     ax.semilogy(xs, np.exp(-3 * xs), "r:", lw=2, label=r"control: $e^{-3\lambda_0 t}$")
@@ -110,14 +105,16 @@ def gram_concentration(results: list[dict], folder: Path) -> Path | None:
     return _save(fig, {"xs": xs.tolist(), "values": values.tolist(), "fit": fit}, folder, "gram_concentration")
 
 
-def lambda_min_vs_width(results: list[dict], folder: Path, widths=(32, 64, 128, 256, 512, 1024), seeds: int = 8) -> Path | None:
-    if _result(results, "KG-4") is None:
+def lambda_min_vs_width(results: list[dict], folder: Path) -> Path | None:
+    r = _result(results, "KG-4")
+    per = (r or {}).get("evidence", {}).get("details", {}).get("prepared", {}).get("per_dataset", [])
+    per = [p for p in per if p.get("lambda_min")]
+    if not per:
         return None
-    from theory.claims.kernels import _dataset, _lambda_min_at_init
-
-    n, d, ds = 4, 3, 2  # KG-4's larger data set
-    _, lam0, _ = _dataset(n, d, ds)
-    vals = np.array([[_lambda_min_at_init(n, d, ds, m, s) for s in range(seeds)] for m in widths])
+    p = max(per, key=lambda q: len(q["widths"]))  # the data set whose calibration went widest
+    n, widths, lam0 = p["n"], p["widths"], p["lambda_0"]
+    vals = np.array(p["lambda_min"])  # widths x calibration seeds, as the calibration computed them
+    seeds = vals.shape[1]
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for j in range(seeds):
@@ -128,7 +125,8 @@ def lambda_min_vs_width(results: list[dict], folder: Path, widths=(32, 64, 128, 
     _width_ticks(ax, widths)
     ax.set_xlabel("width m")
     ax.set_ylabel(r"$\lambda_{min}(G(0))$")
-    ax.set_title(f"KG-4: lambda_min(G(0)) at initialization (n = {n}, gamma = 0.25)")
+    ax.axvline(p["m_star"], color="tab:green", ls="-.", label=f"calibrated m* = {p['m_star']}")
+    ax.set_title(f"KG-4 calibration: lambda_min(G(0)) at initialization (n = {n}, gamma = 0.25, {seeds} seeds)")
     ax.legend()
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, {"widths": list(widths), "values": vals.tolist(), "lambda_0": lam0}, folder, "lambda_min_vs_width")
@@ -156,13 +154,16 @@ def bound_vs_test_loss(results: list[dict], folder: Path) -> Path | None:
     return _save(fig, {"rows": rows}, folder, "bound_vs_test_loss")
 
 
-def make_all(out: str | Path, profile: str, seed: int | None) -> list[Path]:
-    """Draw every figure whose claim ran; returns the PNG paths (under ``out/figures``)."""
+def make_all(out: str | Path) -> list[Path]:
+    """Draw every figure whose claim ran, from the run's records; returns the PNG paths
+    (under ``out/figures``)."""
+    from .report import load_run
+
     out = Path(out)
-    results = json.loads((out / "results.json").read_text())["results"]
+    results = load_run(out)["results"]
     folder = out / "figures"
     made = [
-        loss_curves(results, profile, seed, folder),
+        loss_curves(results, folder),
         gram_concentration(results, folder),
         lambda_min_vs_width(results, folder),
         bound_vs_test_loss(results, folder),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from hypothesis import Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
+from theory.claims import PROFILE_NAMES
+
 DATABASE_DIR = ".hypothesis/verify"
 
 
@@ -35,23 +37,32 @@ PROFILES = {
 }
 
 
+assert tuple(PROFILES) == PROFILE_NAMES, "verify's profiles and the claims' budgets must name the same profiles"
+
+
 def get_profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
+        from .errors import UsageError
+
+        raise UsageError(f"unknown profile {name!r}; choose one of {list(PROFILES)}") from None
 
 
-def hypothesis_settings(profile: Profile, *, seeded: bool = False, effort: float = 1.0, shrink: bool = True) -> settings:
+def hypothesis_settings(
+    profile: Profile, *, seeded: bool = False, effort: float = 1.0, shrink: bool = True, database_key: str = "default"
+) -> settings:
     """Hypothesis settings for one exact-claim search under ``profile`` (``seeded``: an
     explicit ``--seed`` replaces derandomization; ``effort`` scales the example count;
-    ``shrink=False`` reports the first violation found, for checks too costly to shrink)."""
+    ``shrink=False`` reports the first violation found, for checks too costly to shrink;
+    ``database_key``: the claim's own example database folder under ``.hypothesis/verify``,
+    so that claims never share saved examples)."""
     phases = tuple(p for p in Phase if shrink or p is not Phase.shrink)
     return settings(
         phases=phases,
         max_examples=max(1, round(profile.max_examples * effort)),
         derandomize=profile.derandomize and not seeded,
-        database=DirectoryBasedExampleDatabase(DATABASE_DIR) if profile.database else None,
+        database=DirectoryBasedExampleDatabase(f"{DATABASE_DIR}/{database_key}") if profile.database else None,
         deadline=None,
         print_blob=True,
         report_multiple_bugs=False,

@@ -27,7 +27,9 @@ _VERDICTS: list = []
 
 def pytest_addoption(parser):
     group = parser.getgroup("verify", "claims of implicit-verify")
-    group.addoption("--verify-profile", default="ci", choices=["ci", "dev", "thorough"], help="search effort for marked claims")
+    from theory.claims import PROFILE_NAMES
+
+    group.addoption("--verify-profile", default="ci", choices=PROFILE_NAMES, help="search effort for marked claims")
     group.addoption("--verify-seed", type=int, default=None, help="reseed the claims' random draws")
     group.addoption("--verify-no-controls", action="store_true", help="run the marked claims without their negative controls")
 
@@ -51,18 +53,18 @@ def pytest_generate_tests(metafunc):
 def claim_result(request, claim_id):
     """Run ``claim_id`` (the marker's parametrization); the test then fails unless the verdict
     is the expected one."""
-    from theory.claims import Kind, get
+    from theory.claims import get
 
+    from .context import Context
     from .profiles import get_profile
-    from .runner import Context, run_claim
-    from .stats import split_alpha
+    from .runner import run_claim, statistical_level
 
     config = request.config
     claim = get(claim_id)
     prof = get_profile(config.getoption("--verify-profile"))
     # one statistical claim per test: each gets the profile's whole false-alarm budget
-    alpha = split_alpha(prof.alpha, 1 if claim.kind in (Kind.WHP, Kind.RATE) else 0)
-    res = run_claim(claim, Context(prof, config.getoption("--verify-seed"), alpha, None))
+    _, alpha = statistical_level([claim], prof.alpha)
+    res = run_claim(claim, Context.create(prof, config.getoption("--verify-seed"), alpha))
     _VERDICTS.append(res)
     request.node.user_properties.append(("verify_result", json.dumps(res.to_dict(), default=str)))
     return res

@@ -29,6 +29,8 @@ def encode(obj: Any) -> Any:
         return int(obj)
     if isinstance(obj, dict):
         return {str(k): encode(v) for k, v in obj.items()}
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):  # typed records (theory.instances, ...)
+        return encode(obj.to_dict())
     if isinstance(obj, (list, tuple)):
         return [encode(v) for v in obj]
     if obj is None or isinstance(obj, str):

@@ -1,7 +1,9 @@
 """Hypothesis strategies for widths, datasets, labels, initializations and whole instances.
 
-Hypothesis draws only small things (sizes, seeds, scales, structure choices); the arrays are
-built from them with numpy (:mod:`verify.data`). Shrinking therefore heads toward small
+A claim declares its domain as data (:mod:`theory.domains`); :func:`for_domain` turns that
+into a strategy of typed instances (:mod:`theory.instances`). Hypothesis draws only small
+things (sizes, seeds, scales, structure choices); the arrays are built from them with
+:mod:`theory.data`. Shrinking therefore heads toward small
 widths, few points, seed 0 and the first structure ("gaussian"), which reads well, and the
 health checks (too slow, data too large) stay quiet without being suppressed.
 """
@@ -9,11 +11,14 @@ health checks (too slow, data too large) stay quiet without being suppressed.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 from hypothesis import strategies as st
 
-from . import data
+from theory import data
+from theory.domains import STRUCTURES, Domain, KernelDomain, NetworkDomain, TrainingDomain
+from theory.instances import KernelInstance, NetworkInstance, TrainingSetting
 
 
 def log_uniform(lo: int, hi: int) -> st.SearchStrategy[int]:
@@ -62,8 +67,8 @@ def label_vectors(draw, X: np.ndarray):
 
 
 @st.composite
-def matrices(draw, m: int, gamma: float, *, structures=data.STRUCTURES, rho=(0.0, 0.999)):
-    """(A, structure, target rho): an implicit layer from :func:`verify.data.structured_matrix`."""
+def matrices(draw, m: int, gamma: float, *, structures=STRUCTURES, rho=(0.0, 0.999)):
+    """(A, structure, target rho): an implicit layer from :func:`theory.data.structured_matrix`."""
     structure = draw(st.sampled_from(tuple(structures)))
     target = draw(st.floats(rho[0], rho[1], allow_nan=False)) if structure != "gaussian" else None
     A = data.structured_matrix(m, structure, draw(seeds), gamma=gamma, rho=target)
@@ -79,45 +84,35 @@ def instances(
     gamma=(0.05, 0.49),
     rho=(0.0, 0.999),
     sigma_u=(0.25, 4.0),
-    structures=data.STRUCTURES,
+    structures=STRUCTURES,
     degenerate: bool = False,
     perturbation: bool = False,
     mask: bool = False,
     start: bool = False,
     direction: bool = False,
 ):
-    """A whole instance as a dict of plain arrays and numbers (what a counterexample file holds).
-
-    Keys: U (m x d), A (m x m), u (m), X (n x d, unit rows), gamma, sigma_u, kappa, structure,
-    rho_target; with ``perturbation`` also A2 (another layer near A, for WP-4); with ``mask``
-    a 0/1 vector D (for WP-3); with ``start`` a starting point Z0 (n x m, for WP-1).
-    """
+    """A whole :class:`theory.instances.NetworkInstance` (what a counterexample file holds);
+    the arguments are the fields of :class:`theory.domains.NetworkDomain`."""
     mm = draw(widths(*m))
     g = draw(gammas(*gamma))
     A, structure, target = draw(matrices(mm, g, structures=structures, rho=rho))
     X = draw(datasets(n, d, degenerate=degenerate))
     rng = np.random.default_rng(draw(seeds))
-    inst = {
-        "U": rng.standard_normal((mm, X.shape[1])),
-        "A": A,
-        "u": rng.standard_normal(mm),
-        "X": X,
-        "gamma": g,
-        "sigma_u": draw(st.floats(*sigma_u, allow_nan=False)),
-        "kappa": draw(kappas()),
-        "structure": structure,
-        "rho_target": target,
-    }
+    U = rng.standard_normal((mm, X.shape[1]))
+    u = rng.standard_normal(mm)
+    s_u = draw(st.floats(*sigma_u, allow_nan=False))
+    kappa = draw(kappas())
+    extra = {}
     if perturbation:
         scale = 10.0 ** draw(st.integers(-6, 0))
-        inst["A2"] = A + scale * rng.standard_normal((mm, mm)) * (np.linalg.norm(A, 2) / math.sqrt(mm) + 1e-12)
+        extra["A2"] = A + scale * rng.standard_normal((mm, mm)) * (np.linalg.norm(A, 2) / math.sqrt(mm) + 1e-12)
     if mask:
-        inst["D"] = (rng.random(mm) < draw(st.floats(0.0, 1.0))).astype(np.float64)
+        extra["D"] = (rng.random(mm) < draw(st.floats(0.0, 1.0))).astype(np.float64)
     if start:
-        inst["Z0"] = draw(st.sampled_from([0.0, 1.0, 100.0])) * np.abs(rng.standard_normal((X.shape[0], mm)))
+        extra["Z0"] = draw(st.sampled_from([0.0, 1.0, 100.0])) * np.abs(rng.standard_normal((X.shape[0], mm)))
     if direction:
-        inst["V"] = rng.standard_normal((mm, mm))
-    return inst
+        extra["V"] = rng.standard_normal((mm, mm))
+    return NetworkInstance(U, A, u, X, g, s_u, kappa, structure, target, **extra)
 
 
 @st.composite
@@ -132,7 +127,8 @@ def kernel_instances(
     pairs_beyond_d=(1, 5),
     radius=(0.2, math.pi),
 ):
-    """Inputs and scalars for the limiting kernel: {X, gamma, sigma_u, kappa}.
+    """A :class:`theory.instances.KernelInstance`; the arguments are the fields of
+    :class:`theory.domains.KernelDomain`.
 
     ``antipodal``: sets of d + k antipodal pairs (k in ``pairs_beyond_d``) in a cap of drawn
     radius, the configurations where the explicit two-layer NTK is singular (KG-6).
@@ -146,22 +142,36 @@ def kernel_instances(
         X = data.antipodal_set(k, dd, draw(seeds), radius=r, min_angle=min(0.05, r / (2 * k)))
     else:
         X = draw(datasets(n, (max(1, d[0]), d[1]), degenerate=degenerate, min_eps=min_eps))
-    return {"X": X, "gamma": g, "sigma_u": draw(st.floats(0.25, 4.0)), "kappa": draw(kappas())}
+    return KernelInstance(X, g, draw(st.floats(0.25, 4.0)), draw(kappas()))
 
 
 @st.composite
 def training_runs(draw, n=(2, 5), ms=(128, 256), gammas=(0.25, 0.35, 0.45), kappas=(2.0, 4.0, 6.0), horizons=(2.0, 5.0)):
-    """Settings of one gradient-flow run (TD-1.path, TD-3): {n, d, gamma, kappa, data_seed, m,
-    seed, horizon}. Drawn from small discrete sets so that the claims reading the same runs share
+    """A :class:`theory.instances.TrainingSetting` (TD-1.path, TD-3). Drawn from small discrete sets so that the claims reading the same runs share
     them through the trainer cache; widths >= 128 keep each run to seconds (narrower flows slide
     along ReLU kinks and cost thousands of evaluations)."""
-    return {
-        "n": draw(st.integers(*n)),
-        "d": 3,
-        "gamma": draw(st.sampled_from(gammas)),
-        "kappa": draw(st.sampled_from(kappas)),
-        "data_seed": draw(st.integers(0, 2**16)),
-        "m": draw(st.sampled_from(ms)),
-        "seed": draw(st.integers(0, 2**16)),
-        "horizon": draw(st.sampled_from(horizons)),
-    }
+    return TrainingSetting(
+        n=draw(st.integers(*n)),
+        d=3,
+        gamma=draw(st.sampled_from(gammas)),
+        kappa=draw(st.sampled_from(kappas)),
+        data_seed=draw(st.integers(0, 2**16)),
+        m=draw(st.sampled_from(ms)),
+        seed=draw(st.integers(0, 2**16)),
+        horizon=draw(st.sampled_from(horizons)),
+    )
+
+
+_BY_DOMAIN = {NetworkDomain: instances, KernelDomain: kernel_instances, TrainingDomain: training_runs}
+
+
+def for_domain(domain: Domain | dict) -> st.SearchStrategy:
+    """The strategy of typed instances that a claim's declared ``domain`` describes. A plain
+    dict is read as the keyword arguments of a :class:`theory.domains.NetworkDomain`."""
+    if isinstance(domain, dict):
+        domain = NetworkDomain(**domain)
+    try:
+        build = _BY_DOMAIN[type(domain)]
+    except KeyError:
+        raise TypeError(f"a claim's domain must be a NetworkDomain, KernelDomain or TrainingDomain, got {type(domain).__name__}") from None
+    return build(**asdict(domain))

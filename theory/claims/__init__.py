@@ -1,13 +1,27 @@
-"""The claim model and the catalog of MATH.md claims (registered on import)."""
+"""The claim model and the catalog (registered on import). Each claim lives in one module,
+named for the part of the mathematics it holds (docs/claims.md lists claim -> file)."""
 
-from . import generalization, gradients, kernels, training, well_posedness  # noqa: F401  (registers the catalog)
+from . import (  # noqa: F401  (registers the catalog)
+    generalization,
+    gradients,
+    kernel_definiteness,
+    kernel_init,
+    kernels,
+    training,
+    training_rates,
+    well_posedness,
+)
 from .base import (
+    PROFILE_NAMES,
+    Budget,
     Claim,
     Evidence,
     ExactClaim,
     Hypothesis,
     Kind,
     NotApplicable,
+    PerProfile,
+    Prepared,
     RateClaim,
     SymbolicClaim,
     WhpClaim,
@@ -19,12 +33,16 @@ from .base import (
 )
 
 __all__ = [
+    "PROFILE_NAMES",
+    "Budget",
     "Claim",
     "Evidence",
     "ExactClaim",
     "Hypothesis",
     "Kind",
     "NotApplicable",
+    "PerProfile",
+    "Prepared",
     "RateClaim",
     "SymbolicClaim",
     "WhpClaim",

@@ -1,28 +1,14 @@
-"""Small helpers shared by the claim modules: instances to networks, rounding tolerances."""
+"""Small helpers shared by the claim modules: rounding tolerances, row norms, the worst row."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
-from ..network import ImplicitNetwork
+from ..instances import NetworkInstance
+from ..tolerances import EPS
 from .base import Evidence
-
-EPS = float(np.finfo(np.float64).eps)
-
-
-def network_of(inst: dict, A=None) -> ImplicitNetwork:
-    """The network an instance describes (optionally with another implicit layer ``A``)."""
-    return ImplicitNetwork.from_arrays(
-        inst["U"],
-        inst["A"] if A is None else A,
-        inst["u"],
-        gamma=inst["gamma"],
-        sigma_u=inst.get("sigma_u", 1.0),
-        kappa=inst.get("kappa", 1.0),
-    )
 
 
 def rounding(m: int, scale: float, rho: float = 0.0) -> float:
@@ -43,8 +29,8 @@ def row_norms(Z: torch.Tensor) -> torch.Tensor:
 def rho_below(limit: float):
     """Hypothesis predicate: the instance's contraction factor is below ``limit``."""
 
-    def test(inst) -> bool:
-        return network_of(inst).contraction_factor() < limit
+    def test(inst: NetworkInstance) -> bool:
+        return inst.net.contraction_factor() < limit
 
     return test
 

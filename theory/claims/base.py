@@ -8,24 +8,82 @@ registered with ``control_of`` set, which the suite must refute.
 
 Kinds (MATH.md section 4):
 
-- :class:`ExactClaim`: holds on every instance that meets its hypotheses; ``verify``
-  searches for a counterexample with Hypothesis over ``instances()``.
+- :class:`ExactClaim`: holds on every instance of its declared ``domain``
+  (:mod:`theory.domains`) that meets its hypotheses; ``verify`` searches for a
+  counterexample with Hypothesis.
 - :class:`WhpClaim`: a violation has probability <= ``delta`` over the random draw
   ``sample(config, seed)``; ``verify`` estimates the rate with a Clopper-Pearson bound.
 - :class:`RateClaim`: ``measure(x, seed)`` is ``O(x^exponent)`` (or Omega, or a geometric
   rate); ``verify`` fits the log-log (or semi-log) slope with a bootstrap interval.
 - :class:`SymbolicClaim`: ``prove()`` closes an identity with sympy or at high precision.
 
-A user claim is a subclass decorated with :func:`register` (see the README).
+What a claim may spend is declared once, as a :class:`Budget` per profile
+(:class:`PerProfile`). A claim's draws (whp) and values (rate) are cached under its own id;
+a variant whose ``sample``/``measure`` is its parent's unchanged says so with ``draws_of``
+(checked at registration), so a variant can never silently reuse the wrong draws.
+
+A user claim is a subclass decorated with :func:`register` (see docs/writing-claims.md).
+This module imports nothing from ``verify``: claims are mathematics.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
+
+from ..domains import Domain, NetworkDomain
+
+#: The run profiles, cheapest first (``verify.profiles`` defines what each means for a search).
+PROFILE_NAMES = ("ci", "dev", "thorough")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PerProfile(Generic[T]):
+    """One value per run profile, declared once: ``ci`` is required, ``dev`` and ``thorough``
+    fall back to it when omitted. Call it with a profile name to get that profile's value."""
+
+    ci: T
+    dev: T | None = None
+    thorough: T | None = None
+
+    def __call__(self, profile: str) -> T:
+        if profile not in PROFILE_NAMES:
+            raise ValueError(f"unknown profile {profile!r}; choose one of {list(PROFILE_NAMES)}")
+        value = getattr(self, profile)
+        return self.ci if value is None else value
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a statistical claim may spend under one profile.
+
+    whp: ``configs`` (each a mapping of the settings ``sample`` reads) and ``draws`` per
+    configuration (``None``: the profile's default). rate: ``grid`` (the sizes, >= 3) and
+    ``seeds`` per grid point."""
+
+    configs: tuple[Mapping[str, Any], ...] = ()
+    draws: int | None = None
+    grid: tuple[int, ...] = ()
+    seeds: int = 5
+
+    def __post_init__(self):
+        object.__setattr__(self, "configs", tuple(self.configs))
+        object.__setattr__(self, "grid", tuple(self.grid))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :meth:`WhpClaim.prepare` computed before the test's draws: a ``report`` shown with
+    the evidence, and the ``configs`` to test when they are computed (e.g. a calibrated width)
+    rather than declared."""
+
+    report: Mapping[str, Any] = field(default_factory=dict)
+    configs: tuple[Mapping[str, Any], ...] | None = None
 
 
 class Kind(str, Enum):
@@ -143,6 +201,7 @@ class Claim:
     control_of: ClassVar[str | None] = None
     why_false: ClassVar[str] = ""
     conjecture: ClassVar[bool] = False  # not in the paper: a new claim under test
+    draws_of: ClassVar[str | None] = None  # reuse this claim's cached draws/values (same sample/measure)
     # a claim of MATH.md this suite has refuted: why, and the counterexample. The runner then
     # expects "refuted" (the finding must keep reproducing) and reports it as a finding.
     finding: ClassVar[str] = ""
@@ -179,21 +238,15 @@ class Claim:
 class ExactClaim(Claim):
     """Holds on every instance meeting the hypotheses.
 
-    ``domain``: keyword arguments for the strategy ``verify.strategies.<strategy>`` (plain
-    data, so the mathematics does not depend on the search machinery). Override :meth:`instances` to
-    search a space of your own. :meth:`check` returns the evidence for one instance.
+    ``domain``: where the search looks, as data (:mod:`theory.domains`; ``verify`` turns it
+    into a Hypothesis strategy of :mod:`theory.instances`). :meth:`check` returns the
+    evidence for one instance.
     """
 
     kind = Kind.EXACT
-    domain: ClassVar[dict[str, Any]] = {}
-    strategy: ClassVar[str] = "instances"  # the function of verify.strategies to call
+    domain: ClassVar[Domain] = NetworkDomain()
     effort: ClassVar[float] = 1.0  # multiplies the profile's number of examples
     shrink: ClassVar[bool] = True  # False: report the first violation unshrunk (each check costs seconds)
-
-    def instances(self):
-        from verify import strategies
-
-        return getattr(strategies, self.strategy)(**self.domain)
 
     def check(self, instance) -> Evidence:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -202,18 +255,22 @@ class ExactClaim(Claim):
 class WhpClaim(Claim):
     """P(violation) <= ``delta(config)`` over the random draw ``sample(config, seed)``.
 
-    ``configs``: profile name -> list of config dicts (the ``"ci"`` entry is the default).
-    ``prepare`` may compute the configs (e.g. a calibrated width) before the test's draws.
+    ``budget``: per profile, the configurations and draws (:class:`Budget`). ``prepare`` may
+    compute the configurations (e.g. a calibrated width) before the test's draws.
     """
 
     kind = Kind.WHP
-    configs: ClassVar[dict[str, list[dict[str, Any]]]] = {}
-    draws: ClassVar[dict[str, int]] = {}  # per-profile override of the profile's whp_draws
+    budget: ClassVar[PerProfile[Budget]] = PerProfile(Budget())
 
-    def prepare(self, profile: str, seed: int) -> dict[str, Any]:
+    def prepare(self, profile: str, seed: int) -> Prepared:
         """Called once before the draws: e.g. calibrate a constant on draws independent of
-        the test's. The returned dict is shown with the evidence."""
-        return {}
+        the test's. Its report is shown with the evidence; its configs, when given, replace
+        the declared ones."""
+        return Prepared()
+
+    def record(self, instance) -> Mapping[str, Any] | None:
+        """A small record of one draw kept in the run's evidence (what a figure needs), or None."""
+        return None
 
     def delta(self, config: dict[str, Any]) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -224,8 +281,6 @@ class WhpClaim(Claim):
     def check(self, instance) -> Evidence:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def configs_for(self, profile: str) -> list[dict[str, Any]]:
-        return self.configs.get(profile) or self.configs["ci"]
 
 
 class RateClaim(Claim):
@@ -240,10 +295,9 @@ class RateClaim(Claim):
     rate: holds when the slope's upper limit is below 0, refuted when its lower limit is above
     -exponent_tol, i.e. significantly slower than any decay worth the name). ``exponent_tol`` says how far
     finite sizes may bend the fit, and ``exponent_tol_why`` why.
-    ``grids``/``seeds``: profile name -> grid of x, and seeds per grid point.
-    The runner caches values by the ``measure`` function, so a control that inherits
-    ``measure`` reuses its claim's values (a control that measures something else defines its
-    own ``measure``); likewise whp draws are cached by ``sample`` and the configuration.
+    ``budget``: per profile, the grid of x and the seeds per grid point (:class:`Budget`).
+    Values are cached under the claim's id (or ``draws_of``'s, for a variant that measures
+    the same thing).
     """
 
     kind = Kind.RATE
@@ -253,17 +307,14 @@ class RateClaim(Claim):
     bound: ClassVar[str] = "upper"
     fit: ClassVar[str] = "power"
     variable: ClassVar[str] = "m"
-    grids: ClassVar[dict[str, list[int]]] = {}
-    seeds: ClassVar[dict[str, int]] = {"ci": 5}
+    budget: ClassVar[PerProfile[Budget]] = PerProfile(Budget())
 
     def measure(self, x: int, seed: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def grid_for(self, profile: str) -> list[int]:
-        return self.grids.get(profile) or self.grids["ci"]
-
-    def seeds_for(self, profile: str) -> int:
-        return self.seeds.get(profile) or self.seeds["ci"]
+    def describe_setting(self) -> Mapping[str, Any]:
+        """The fixed setting of the measurements (shown with the fit)."""
+        return {}
 
 
 class SymbolicClaim(Claim):
@@ -279,13 +330,36 @@ class SymbolicClaim(Claim):
 _REGISTRY: dict[str, Claim] = {}
 
 
-def register(cls):
-    """Class decorator: instantiate ``cls`` and add it to the registry (ids are unique)."""
-    claim = cls() if isinstance(cls, type) else cls
+def _draw_function(claim: Claim):
+    return getattr(type(claim), "sample", None) or getattr(type(claim), "measure", None)
+
+
+def validate(claim: Claim) -> None:
+    """What :func:`register` checks: every required piece is there, named when missing."""
     if not claim.id:
-        raise ValueError(f"{cls!r} has no id")
+        raise ValueError(f"{claim!r} has no id")
     if not isinstance(getattr(claim, "kind", None), Kind):
         raise TypeError(f"{claim.id}: subclass ExactClaim, WhpClaim, RateClaim or SymbolicClaim")
+    if isinstance(claim, WhpClaim) and not claim.budget.ci.configs and type(claim).prepare is WhpClaim.prepare:
+        raise ValueError(f"{claim.id}: a whp claim needs budget = PerProfile(Budget(configs=(...), draws=N)) (or a prepare() that computes them)")
+    if isinstance(claim, RateClaim) and len(claim.budget.ci.grid) < 3:
+        raise ValueError(f"{claim.id}: a rate claim needs budget = PerProfile(Budget(grid=(x1, x2, x3, ...), seeds=N)) with >= 3 sizes")
+    if claim.draws_of is not None:
+        owner = _REGISTRY.get(claim.draws_of)
+        if owner is None:
+            raise ValueError(f"{claim.id}: draws_of names {claim.draws_of!r}, which is not registered (register it first)")
+        if _draw_function(owner) is not _draw_function(claim):
+            raise ValueError(
+                f"{claim.id}: draws_of = {claim.draws_of!r}, but its sample/measure differs from that claim's: "
+                "reusing those draws would be wrong (drop draws_of)"
+            )
+
+
+def register(cls):
+    """Class decorator: instantiate ``cls``, :func:`validate` it and add it to the registry
+    (ids are unique)."""
+    claim = cls() if isinstance(cls, type) else cls
+    validate(claim)
     if claim.id in _REGISTRY and type(_REGISTRY[claim.id]) is not type(claim):
         raise ValueError(f"claim id {claim.id!r} is already registered by {_REGISTRY[claim.id]!r}")
     _REGISTRY[claim.id] = claim
@@ -319,7 +393,7 @@ def controls_of(claim_id: str) -> list[Claim]:
     return sorted((c for c in _REGISTRY.values() if c.control_of == claim_id), key=lambda c: c.id)
 
 
-_SECTION_ORDER = ("WP", "GR", "KG", "TD", "GE")  # MATH.md's order; user prefixes come after
+_SECTION_ORDER = ("WP", "GR", "KG", "TD", "GE", "NG")  # MATH.md's order; user prefixes come after
 
 
 def _id_key(claim_id: str):

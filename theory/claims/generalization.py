@@ -1,4 +1,5 @@
-"""The generalization bound (MATH.md section 4, GE-1..GE-4; arXiv 2209.15562, second result).
+"""The generalization bound (docs/mathematics.md section 4, GE-1..GE-4; arXiv 2209.15562,
+second result).
 
 The trained network of GE-1 is gradient flow's limit in the kernel regime: the minimum-norm
 interpolant of the linearized network, ``f(x) = f0(x) + K0(x, X) G(0)^-1 (y - f0(X))`` with the
@@ -7,23 +8,26 @@ finite-width tangent kernel K0 of the initialization. For it the bound of
 (``||W||_F = sqrt((y - f0)^T G(0)^-1 (y - f0))``) and its complexity term uses trace G(0);
 how far the real finite-width network is from it is TD-5's measurement.
 
-Data (``verify.data``): a teacher implicit network's signs on S^4, random signs on the same
+Data (``theory.data``): a teacher implicit network's signs on S^4, random signs on the same
 inputs, and scikit-learn's digits (3 against 8, no download), each with a held-out test set.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
 import torch
 
+from .. import data
+from ..domains import NetworkDomain
 from ..generalization import bound_terms, rademacher_norms, radius, ramp_loss, sign_vectors
+from ..instances import NetworkInstance
 from ..kernel import limiting_gram
 from ..network import ImplicitNetwork
-from ._common import network_of
-from .base import Evidence, ExactClaim, RateClaim, WhpClaim, register
+from .base import Budget, Evidence, ExactClaim, PerProfile, Prepared, RateClaim, WhpClaim, register
 
 GAMMA, KAPPA, WIDTH = 0.25, 1.0, 256
 DELTA = 0.1
@@ -32,8 +36,6 @@ DELTA = 0.1
 @lru_cache(maxsize=8)
 def dataset(name: str):
     """(X_pool, y_pool, X_test, y_test) as float64 tensors; the pool is what n is drawn from."""
-    from verify import data
-
     if name == "digits":
         arrays = data.digits((3, 8), seed=0)
     else:
@@ -54,8 +56,31 @@ def _net(d: int, seed: int, kappa: float, antisymmetric: bool) -> ImplicitNetwor
     return ImplicitNetwork.initialize(d, WIDTH, gamma=GAMMA, kappa=kappa, seed=seed)
 
 
+@dataclass(frozen=True)
+class Experiment:
+    """One GE-1 draw: the training set and initialization, the held-out ramp loss, and the terms
+    of the bound (:func:`theory.generalization.bound_terms`)."""
+
+    data: str
+    n: int
+    seed: int
+    kappa: float
+    antisymmetric: bool
+    test_loss: float
+    f0_rms: float
+    train_loss: float
+    complexity: float
+    confidence: float
+    radius: float
+    grid_radius: int
+    bound: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @lru_cache(maxsize=4096)
-def experiment(name: str, n: int, seed: int, kappa: float = KAPPA, antisymmetric: bool = False) -> dict:
+def experiment(name: str, n: int, seed: int, kappa: float = KAPPA, antisymmetric: bool = False) -> Experiment:
     """Draw n training points from the pool (``seed``) and an initialization (``seed``), fit the
     linearized network, and return the test ramp loss and the terms of GE-1's bound."""
     Xp, yp, Xt, yt = dataset(name)
@@ -75,16 +100,7 @@ def experiment(name: str, n: int, seed: int, kappa: float = KAPPA, antisymmetric
     R = radius(G, v)
     g_emp = float(torch.trace(G)) / n
     terms = bound_terms(train_loss, R, n, g=g_emp, delta=DELTA)
-    return {
-        "data": name,
-        "n": n,
-        "seed": seed,
-        "kappa": kappa,
-        "antisymmetric": antisymmetric,
-        "test_loss": test_loss,
-        "f0_rms": float(f0.pow(2).mean().sqrt()),
-        **terms,
-    }
+    return Experiment(name, n, seed, kappa, antisymmetric, test_loss, float(f0.pow(2).mean().sqrt()), **terms)
 
 
 def _table(names=("teacher", "digits", "random"), ns=(25, 50, 100, 200), seeds=3) -> list[dict]:
@@ -96,7 +112,7 @@ def _table(names=("teacher", "digits", "random"), ns=(25, 50, 100, 200), seeds=3
                 {
                     "data": name,
                     "n": n,
-                    **{k: float(np.mean([r[k] for r in rs])) for k in ("test_loss", "bound", "complexity", "confidence", "radius")},
+                    **{k: float(np.mean([getattr(r, k) for r in rs])) for k in ("test_loss", "bound", "complexity", "confidence", "radius")},
                 }
             )
     return rows
@@ -110,7 +126,7 @@ def _sensitivity(name="teacher", n=100, kappas=(4.0, 1.0, 0.25, 0.0625), seeds=3
             {
                 "kappa": kappa,
                 "init": "antisymmetric (f0 = 0)" if anti else "gaussian",
-                **{k: float(np.mean([r[k] for r in rs])) for k in ("f0_rms", "radius", "bound", "test_loss")},
+                **{k: float(np.mean([getattr(r, k) for r in rs])) for k in ("f0_rms", "radius", "bound", "test_loss")},
             }
         )
     return rows
@@ -122,34 +138,33 @@ class GeneralizationBound(WhpClaim):
     title = "Test loss <= train loss + 2 j / sqrt(n) + 3 sqrt(log(2j(j+1)/delta)/(2n)), j = ceil(R sqrt(g)), with probability >= 1 - delta"
     source = "Generalization theorem (initialization-sensitive bound), via Arora et al. 2019 Thm 5.1"
     statement = "L_D(f) <= L_S(f) + 2 j / sqrt(n) + 3 sqrt(log(2 j (j+1)/delta)/(2n)), j = ceil(R sqrt(g)), g = trace G(0)/n, R = ||y - f0||_{G(0)^-1}"
-    configs = {
-        "ci": [{"data": d, "n": n} for d in ("teacher", "digits", "random") for n in (50, 200)],
-        "thorough": [{"data": d, "n": n} for d in ("teacher", "digits", "random") for n in (25, 50, 100, 200)],
-    }
-    draws = {"ci": 8, "thorough": 40}
+    budget = PerProfile(
+        ci=Budget(configs=tuple({"data": d, "n": n} for d in ("teacher", "digits", "random") for n in (50, 200)), draws=8),
+        thorough=Budget(configs=tuple({"data": d, "n": n} for d in ("teacher", "digits", "random") for n in (25, 50, 100, 200)), draws=40),
+    )
     main_scale = 1.0
     confidence_scale = 1.0
 
-    def prepare(self, profile: str, seed: int) -> dict:
+    def prepare(self, profile: str, seed: int) -> Prepared:
         """The report's table: bound against test loss as n grows, and the initialization
         sensitivity (kappa shrinking, and the antisymmetric f0 = 0 initialization)."""
-        return {"table": _table(), "sensitivity": _sensitivity(), "width": WIDTH, "gamma": GAMMA, "delta": DELTA}
+        return Prepared({"table": _table(), "sensitivity": _sensitivity(), "width": WIDTH, "gamma": GAMMA, "delta": DELTA})
 
     def delta(self, config) -> float:
         return DELTA
 
-    def sample(self, config, seed: int) -> dict:
+    def sample(self, config, seed: int) -> Experiment:
         return experiment(config["data"], config["n"], int(seed) % 2**31)
 
-    def check(self, e: dict) -> Evidence:
-        b = e["train_loss"] + self.main_scale * e["complexity"] + self.confidence_scale * e["confidence"]
+    def check(self, e: Experiment) -> Evidence:
+        b = e.train_loss + self.main_scale * e.complexity + self.confidence_scale * e.confidence
         return Evidence(
-            e["test_loss"],
+            e.test_loss,
             b,
             "<=",
             0.0,
             "the test loss is a mean over the held-out set; a draw violates when it exceeds the bound",
-            {**e, "bound_checked": b, "ratio_bound_to_test": b / max(e["test_loss"], 1e-12)},
+            {**e.to_dict(), "bound_checked": b, "ratio_bound_to_test": b / max(e.test_loss, 1e-12)},
         )
 
 
@@ -166,9 +181,10 @@ class GeneralizationBoundShrunk(GeneralizationBound):
     statement = "L_D <= L_S + (1/10) 2 j / sqrt(n)"
     main_scale = 0.1
     confidence_scale = 0.0
+    draws_of = "GE-1"
 
-    def prepare(self, profile: str, seed: int) -> dict:
-        return {}
+    def prepare(self, profile: str, seed: int) -> Prepared:
+        return Prepared()
 
 
 @register
@@ -177,12 +193,12 @@ class RademacherLinearized(ExactClaim):
     title = "Rademacher complexity of the linearized class: (R/n) E||J^T eps|| <= (R/n) sqrt(trace G)"
     source = "Generalization theorem, complexity step (Cauchy-Schwarz, then Jensen)"
     statement = "E_eps sqrt(eps^T G eps) (all 2^n sign vectors) <= sqrt(trace G); ||J^T eps||_F^2 = eps^T G eps"
-    domain = {"m": (2, 32), "n": (1, 8), "d": (1, 5), "rho": (0.0, 0.9)}
+    domain = NetworkDomain(m=(2, 32), n=(1, 8), d=(1, 5), rho=(0.0, 0.9))
     scale = 1.0
 
-    def check(self, inst) -> Evidence:
-        net = network_of(inst)
-        X = torch.as_tensor(inst["X"])
+    def check(self, inst: NetworkInstance) -> Evidence:
+        net = inst.net
+        X = torch.tensor(inst.X)
         B, Z, _ = net.features(X)
         G = net.gram_of(B, Z)
         n = G.shape[0]
@@ -225,36 +241,48 @@ def _limit_value(name: str, n: int, y: torch.Tensor | None = None) -> tuple[floa
     return radius(G, y) ** 2, float((torch.exp(-2 * w * T) * c**2).sum() / (c**2).sum())
 
 
+@dataclass(frozen=True)
+class LabelDraw:
+    """One draw of GE-3: a data set, its size, and a random labeling's (y^T G_inf^-1 y,
+    linearized loss at T)."""
+
+    data: str
+    n: int
+    random: tuple[float, float]
+
+
 @register
 class StructuredLabels(WhpClaim):
     id = "GE-3"
     title = "Structured labels have smaller y^T G_inf^-1 y and train faster than random labels on the same inputs"
     source = "Discussion of the generalization theorem (data-dependent complexity)"
     statement = "P(random signs y_r: y_r^T G_inf^-1 y_r <= y^T G_inf^-1 y or linearized loss(T) <= y's) <= delta (one-sided rank test)"
-    configs = {"ci": [{"data": "teacher", "n": 100}, {"data": "digits", "n": 100}]}
-    draws = {"ci": 40, "thorough": 200}
+    budget = PerProfile(
+        ci=Budget(configs=({"data": "teacher", "n": 100}, {"data": "digits", "n": 100}), draws=40),
+        thorough=Budget(configs=({"data": "teacher", "n": 100}, {"data": "digits", "n": 100}), draws=200),
+    )
     delta_value = 0.05
     reference = "labels"
 
     def delta(self, config) -> float:
         return self.delta_value
 
-    def sample(self, config, seed: int) -> dict:
+    def sample(self, config, seed: int) -> LabelDraw:
         n = config["n"]
         yr = torch.from_numpy(np.random.default_rng(seed).choice([-1.0, 1.0], size=n))
-        return {**config, "random": _limit_value(config["data"], n, yr)}
+        return LabelDraw(config["data"], n, _limit_value(config["data"], n, yr))
 
-    def structured(self, config) -> tuple[float, float]:
+    def structured(self, draw: LabelDraw) -> tuple[float, float]:
         if self.reference == "labels":
-            return _limit_value(config["data"], config["n"])
-        yr = torch.from_numpy(np.random.default_rng(99).choice([-1.0, 1.0], size=config["n"]))
-        return _limit_value(config["data"], config["n"], yr)
+            return _limit_value(draw.data, draw.n)
+        yr = torch.from_numpy(np.random.default_rng(99).choice([-1.0, 1.0], size=draw.n))
+        return _limit_value(draw.data, draw.n, yr)
 
-    def check(self, inst) -> Evidence:
-        (qs, ls), (qr, lr) = self.structured(inst), inst["random"]
+    def check(self, inst: LabelDraw) -> Evidence:
+        (qs, ls), (qr, lr) = self.structured(inst), inst.random
         details = {
-            "data": inst["data"],
-            "n": inst["n"],
+            "data": inst.data,
+            "n": inst.n,
             "structured_quadratic": qs,
             "random_quadratic": qr,
             "structured_loss_T": ls,
@@ -277,12 +305,11 @@ class StructuredLabelsAgainstRandom(StructuredLabels):
     source = "negative control"
     statement = "GE-3 with the structured labels replaced by one random labeling"
     reference = "random"
+    draws_of = "GE-3"
 
 
 @lru_cache(maxsize=1)
 def _centers():
-    from verify import data
-
     C = torch.from_numpy(data.unit_sphere(5, 5, seed=21))
     a = torch.from_numpy(np.random.default_rng(22).standard_normal(5))
     return C, a
@@ -299,8 +326,7 @@ class SpanTargetRate(RateClaim):
     exponent_tol = 0.15
     exponent_tol_why = "y^T G^-1 y increases toward the target's RKHS norm a^T G_inf(C, C) a and saturates: the slope starts above -1/2"
     variable = "n"
-    grids = {"ci": [16, 32, 64, 128, 256], "thorough": [16, 32, 64, 128, 256, 512, 1024]}
-    seeds = {"ci": 3, "thorough": 8}
+    budget = PerProfile(ci=Budget(grid=(16, 32, 64, 128, 256), seeds=3), thorough=Budget(grid=(16, 32, 64, 128, 256, 512, 1024), seeds=8))
 
     def labels(self, X: torch.Tensor, seed: int) -> torch.Tensor:
         C, a = _centers()
@@ -309,8 +335,6 @@ class SpanTargetRate(RateClaim):
         return G[:n, n:] @ a
 
     def measure(self, x: int, seed: int) -> float:
-        from verify import data
-
         X = torch.from_numpy(data.unit_sphere(x, 5, seed=seed))
         y = self.labels(X, seed)
         G = limiting_gram(X, gamma=GAMMA, kappa=KAPPA)
@@ -332,5 +356,4 @@ class SpanTargetRateRandomLabels(SpanTargetRate):
     def labels(self, X: torch.Tensor, seed: int) -> torch.Tensor:
         return torch.from_numpy(np.random.default_rng(seed + 1).choice([-1.0, 1.0], size=X.shape[0]))
 
-    def measure(self, x: int, seed: int) -> float:  # its own function: the runner caches values by it
-        return SpanTargetRate.measure(self, x, seed)
+

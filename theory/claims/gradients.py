@@ -14,11 +14,12 @@ import math
 
 import torch
 
+from ..domains import NetworkDomain
 from ..network import ImplicitNetwork
-from ._common import EPS, network_of, rho_below
+from ..tolerances import AUTOGRAD_AGREEMENT, EPS, relative_error
+from ..tolerances import TIGHT_SOLVE as SOLVE_TOL
+from ._common import rho_below
 from .base import Evidence, ExactClaim, Hypothesis, NotApplicable, register
-
-SOLVE_TOL = 1e-14
 
 
 def unrolled_depth(rho: float, target: float = 1e-15) -> int:
@@ -64,12 +65,12 @@ class ImplicitGradient(ExactClaim):
     source = "Gradient formula of Sec. 3 (implicit function theorem at z*)"
     statement = "<df(x)/dA, V> = (kappa gamma/m) b^T V z* for every direction V (away from ReLU kinks)"
     hypotheses = (RHO_LT_095,)
-    domain = {"m": (2, 24), "n": (1, 3), "rho": (0.0, 0.95), "direction": True}
+    domain = NetworkDomain(m=(2, 24), n=(1, 3), rho=(0.0, 0.95), direction=True)
     jacobian_free = False
 
     def check(self, inst) -> Evidence:
-        net = network_of(inst)
-        X, V = inst["X"], torch.as_tensor(inst["V"])
+        net = inst.net
+        X, V = inst.X, torch.tensor(inst.V)
         eq = net.equilibrium(X, tol=SOLVE_TOL)
         B = backward_vectors(net, X, eq, self.jacobian_free)
         exact = net.gradient_scale * torch.einsum("nm,mk,nk->n", B, V, eq.Z)
@@ -108,14 +109,12 @@ class ImplicitGradient(ExactClaim):
         L = unrolled_depth(eq.contraction_factor)
         J = unrolled_jacobian(net, X, L)
         G_formula = net.gradient_scale * torch.einsum("nm,nk->nmk", B, eq.Z).reshape(J.shape)
-        err = float(torch.linalg.vector_norm(J - G_formula))
-        scale = float(torch.linalg.vector_norm(J)) + 1e-300
         items.append(
             Evidence(
-                err / scale,
+                relative_error(G_formula, J),
                 0.0,
                 "==",
-                1e-10,
+                AUTOGRAD_AGREEMENT,
                 "L rho^L <= 1e-15 truncation plus rounding over L layers",
                 {"part": "autograd (relative Frobenius error)", "depth": L},
             )
@@ -143,23 +142,22 @@ class HadamardGram(ExactClaim):
     source = "Gram / NTK w.r.t. A (MATH.md section 2)"
     statement = "(kappa gamma/m)^2 (B B^T) o (Z Z^T) = J J^T, J from autograd (n x m^2)"
     hypotheses = (RHO_LT_095,)
-    domain = {"m": (2, 16), "n": (1, 5), "rho": (0.0, 0.95)}
+    domain = NetworkDomain(m=(2, 16), n=(1, 5), rho=(0.0, 0.95))
     jacobian_free = False
 
     def check(self, inst) -> Evidence:
-        net = network_of(inst)
-        X = inst["X"]
+        net = inst.net
+        X = inst.X
         eq = net.equilibrium(X, tol=SOLVE_TOL)
         B = backward_vectors(net, X, eq, self.jacobian_free)
         G = net.gram_of(B, eq.Z)
         J = unrolled_jacobian(net, X, unrolled_depth(eq.contraction_factor))
         K = J @ J.T
-        rel = float(torch.linalg.matrix_norm(G - K)) / (float(torch.linalg.matrix_norm(K)) + 1e-300)
         return Evidence(
-            rel,
+            relative_error(G, K),
             0.0,
             "==",
-            1e-10,
+            AUTOGRAD_AGREEMENT,
             "relative Frobenius error; unrolled truncation L rho^L <= 1e-15 plus rounding",
             {"rho": eq.contraction_factor, "m": net.m, "n": G.shape[0]},
         )

@@ -8,17 +8,21 @@ Gaussian spectral-norm tail bound that makes rho(A(0)) ~ 2 gamma < 1 at initiali
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ..data import sphere
+from ..domains import NetworkDomain
 from ..errors import ConvergenceError
+from ..instances import NetworkInstance
 from ..network import ImplicitNetwork, relu_layer, spectral_norm
-from ._common import EPS, network_of, rho_below, rounding, row_norms, worst_row
-from .base import Evidence, ExactClaim, Hypothesis, RateClaim, WhpClaim, register
+from ..tolerances import EPS, REFERENCE_SOLVE, TIGHT_SOLVE, relative_error
+from ._common import rho_below, rounding, row_norms, worst_row
+from .base import Budget, Evidence, ExactClaim, Hypothesis, PerProfile, RateClaim, WhpClaim, register
 
 RHO_LT_1 = Hypothesis("rho(A) < 1", rho_below(1.0), "gamma ||A||_2 / sqrt(m) < 1")
-REF_TOL = 1e-13  # reference equilibria: relative residual; their error is certified below
 
 
 @register
@@ -28,15 +32,15 @@ class PicardContraction(ExactClaim):
     source = "Setting of Sec. 2 (well-posedness via Banach's theorem); used in every later proof"
     statement = "rho(A) < 1 => ||T(z) - T(z')|| <= rho ||z - z'|| and ||z^k - z*|| <= rho^k ||z^0 - z*||"
     hypotheses = (RHO_LT_1,)
-    domain = {"start": True, "rho": (0.0, 0.999)}
+    domain = NetworkDomain(start=True, rho=(0.0, 0.999))
 
     def check(self, inst) -> Evidence:
-        net = network_of(inst)
+        net = inst.net
         rho = net.contraction_factor()
-        ref = net.equilibrium(inst["X"], tol=REF_TOL)
+        ref = net.equilibrium(inst.X, tol=REFERENCE_SOLVE)
         zs, estar = ref.Z, ref.error_bound
-        H0 = net.preactivation_offset(inst["X"])
-        Z0 = torch.as_tensor(inst["Z0"], dtype=torch.float64)
+        H0 = net.preactivation_offset(inst.X)
+        Z0 = torch.tensor(inst.Z0, dtype=torch.float64)
         scale = float(row_norms(zs).max() + row_norms(Z0).max() + row_norms(H0).max())
         rnd = rounding(net.m, scale, rho)
         items = []
@@ -70,22 +74,23 @@ class PicardBelowTwo(ExactClaim):
     source = "negative control"
     statement = "rho(A) < 2 => Picard reaches relative residual 1e-10 within 2000 iterations"
     hypotheses = (Hypothesis("rho(A) < 2", rho_below(2.0)),)
-    domain = {"rho": (0.0, 1.999)}
+    target = 1e-10  # the relative residual the control claims Picard reaches
+    domain = NetworkDomain(rho=(0.0, 1.999))
 
     def check(self, inst) -> Evidence:
-        net = network_of(inst)
+        net = inst.net
         try:
-            eq = net.equilibrium(inst["X"], method="picard", tol=1e-10, max_iter=2000, allow_noncontractive=True)
+            eq = net.equilibrium(inst.X, method="picard", tol=self.target, max_iter=2000, allow_noncontractive=True)
             residual, its = eq.residual, eq.iterations
         except ConvergenceError as err:
             residual, its = err.residual, err.iterations
         return Evidence(
             residual,
-            1e-10,
+            self.target,
             "<=",
             0.0,
             "the solver's own relative-residual test",
-            {"rho": net.contraction_factor(), "iterations": its, "structure": inst.get("structure"), "m": net.m},
+            {"rho": net.contraction_factor(), "iterations": its, "structure": inst.structure, "m": net.m},
         )
 
 
@@ -99,11 +104,11 @@ class EquilibriumNormBound(ExactClaim):
     factor_power = 1.0  # the control drops the 1/(1 - rho) factor
 
     def check(self, inst) -> Evidence:
-        net = network_of(inst)
+        net = inst.net
         rho = net.contraction_factor()
-        eq = net.equilibrium(inst["X"], tol=REF_TOL)
+        eq = net.equilibrium(inst.X, tol=REFERENCE_SOLVE)
         lhs = row_norms(eq.Z)
-        ux = row_norms(net.preactivation_offset(inst["X"]))  # sigma_u ||U x||
+        ux = row_norms(net.preactivation_offset(inst.X))  # sigma_u ||U x||
         rhs = ux / (1.0 - rho) ** self.factor_power
         tol = eq.error_bound + rounding(net.m, float(lhs.max()), rho)
         return worst_row(lhs, rhs, tol, "certified solver error plus rounding", rho=rho, m=net.m)
@@ -127,15 +132,15 @@ class ResolventBound(ExactClaim):
     source = "Proof of the gradient formula (implicit function theorem at the equilibrium)"
     statement = "for every 0/1 diagonal D: ||(I - c D A)^{-1}||_2 <= 1 / (1 - rho)"
     hypotheses = (RHO_LT_1,)
-    domain = {"mask": True}
+    domain = NetworkDomain(mask=True)
 
     def rhs(self, rho: float) -> float:
         return 1.0 / (1.0 - rho)
 
     def check(self, inst) -> Evidence:
-        net = network_of(inst)
+        net = inst.net
         rho = net.contraction_factor()
-        M = torch.eye(net.m, dtype=torch.float64) - net.c * torch.as_tensor(inst["D"])[:, None] * net.A
+        M = torch.eye(net.m, dtype=torch.float64) - net.c * torch.tensor(inst.D)[:, None] * net.A
         smin = float(torch.linalg.svdvals(M)[-1])
         lhs = 1.0 / smin if smin > 0 else math.inf
         rhs = self.rhs(rho)
@@ -147,7 +152,7 @@ class ResolventBound(ExactClaim):
             "<=",
             tol,
             "backward error of the SVD on s_min",
-            {"rho": rho, "s_min": smin, "m": net.m, "ones_in_D": int(inst["D"].sum())},
+            {"rho": rho, "s_min": smin, "m": net.m, "ones_in_D": int(inst.D.sum())},
         )
 
 
@@ -172,15 +177,15 @@ class EquilibriumLipschitz(ExactClaim):
     statement = "||z*(A) - z*(A')|| <= c ||A - A'||_2 ||z*(A')|| / (1 - rho(A))"
     hypotheses = (
         RHO_LT_1,
-        Hypothesis("rho(A') < 1", lambda inst: network_of(inst, inst["A2"]).contraction_factor() < 1.0),
+        Hypothesis("rho(A') < 1", lambda inst: inst.net2.contraction_factor() < 1.0),
     )
-    domain = {"perturbation": True}
+    domain = NetworkDomain(perturbation=True)
     factor_power = 1.0
 
     def check(self, inst) -> Evidence:
-        net, net2 = network_of(inst), network_of(inst, inst["A2"])
+        net, net2 = inst.net, inst.net2
         rho = net.contraction_factor()
-        eq, eq2 = net.equilibrium(inst["X"], tol=REF_TOL), net2.equilibrium(inst["X"], tol=REF_TOL)
+        eq, eq2 = net.equilibrium(inst.X, tol=REFERENCE_SOLVE), net2.equilibrium(inst.X, tol=REFERENCE_SOLVE)
         dA = spectral_norm(net.A - net2.A)
         lhs = row_norms(eq.Z - eq2.Z)
         rhs = net.c * dA * row_norms(eq2.Z) / (1.0 - rho) ** self.factor_power
@@ -199,6 +204,15 @@ class EquilibriumLipschitzNoFactor(EquilibriumLipschitz):
     factor_power = 0.0
 
 
+@dataclass(frozen=True, eq=False)
+class GaussianLayer:
+    """One draw of WP-5: an m x m layer of i.i.d. N(0,1) entries and the deviation t tested."""
+
+    A: torch.Tensor
+    m: int
+    t: float
+
+
 @register
 class SpectralNormTail(WhpClaim):
     id = "WP-5"
@@ -206,22 +220,22 @@ class SpectralNormTail(WhpClaim):
     source = "Initialization lemma (Davidson-Szarek / Gordon bound with Gaussian concentration)"
     statement = "P(||A(0)||_2 >= 2 sqrt(m) + t) <= exp(-t^2/2)"
     constant = 2.0
-    configs = {
-        "ci": [{"m": m, "t": t} for m in (16, 64, 256) for t in (0.25, 1.0)],
-        "thorough": [{"m": m, "t": t} for m in (16, 64, 256, 1024) for t in (0.1, 0.25, 1.0, 2.0)],
-    }
+    budget = PerProfile(
+        ci=Budget(configs=tuple({"m": m, "t": t} for m in (16, 64, 256) for t in (0.25, 1.0))),
+        thorough=Budget(configs=tuple({"m": m, "t": t} for m in (16, 64, 256, 1024) for t in (0.1, 0.25, 1.0, 2.0))),
+    )
 
     def delta(self, config) -> float:
         return math.exp(-(config["t"] ** 2) / 2)
 
-    def sample(self, config, seed: int):
+    def sample(self, config, seed: int) -> GaussianLayer:
         g = torch.Generator().manual_seed(int(seed))
-        return {"A": torch.randn(config["m"], config["m"], generator=g, dtype=torch.float64).numpy(), **config}
+        return GaussianLayer(torch.randn(config["m"], config["m"], generator=g, dtype=torch.float64), config["m"], config["t"])
 
-    def check(self, inst) -> Evidence:
-        m = inst["m"]
-        norm = spectral_norm(torch.from_numpy(inst["A"]))
-        bound = self.constant * math.sqrt(m) + inst["t"]
+    def check(self, inst: GaussianLayer) -> Evidence:
+        m = inst.m
+        norm = spectral_norm(inst.A)
+        bound = self.constant * math.sqrt(m) + inst.t
         return Evidence(
             norm,
             bound,
@@ -241,6 +255,7 @@ class SpectralNormTailWrongConstant(SpectralNormTail):
     source = "negative control"
     statement = "P(||A(0)||_2 >= 1.5 sqrt(m) + t) <= exp(-t^2/2)"
     constant = 1.5
+    draws_of = "WP-5"
 
 
 @register
@@ -255,8 +270,10 @@ class DepthConvergence(RateClaim):
     exponent = math.log(0.6)
     exponent_tol = 0.1
     exponent_tol_why = "the unrolled gradient error carries a factor L (L rho^L): over L = 4..32 that bends the log-rate by ~0.06"
-    grids = {"ci": [4, 8, 12, 16, 20, 24, 28, 32], "thorough": [4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44]}
-    seeds = {"ci": 4, "thorough": 12}
+    budget = PerProfile(
+        ci=Budget(grid=(4, 8, 12, 16, 20, 24, 28, 32), seeds=4),
+        thorough=Budget(grid=(4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44), seeds=12),
+    )
     m, n, d, gamma = 48, 4, 5, 0.25
 
     def network(self, seed: int) -> ImplicitNetwork:
@@ -272,19 +289,18 @@ class DepthConvergence(RateClaim):
         return ImplicitNetwork.from_arrays(U, A, u, gamma=self.gamma)
 
     def inputs(self) -> torch.Tensor:
-        g = torch.Generator().manual_seed(7)
-        return torch.nn.functional.normalize(torch.randn(self.n, self.d, generator=g, dtype=torch.float64), dim=1)
+        return sphere(self.n, self.d, 7)
 
     def measure(self, x: int, seed: int) -> float:
         from .gradients import unrolled_jacobian
 
         net, X = self.network(seed), self.inputs()
-        eq = net.equilibrium(X, tol=1e-14)
+        eq = net.equilibrium(X, tol=TIGHT_SOLVE)
         fwd = float((row_norms(net.unrolled(X, x) - eq.Z) / row_norms(eq.Z)).max())
-        B = net.backward_vectors(X, equilibrium=eq, tol=1e-14)
+        B = net.backward_vectors(X, equilibrium=eq, tol=TIGHT_SOLVE)
         J_star = net.gradient_scale * torch.einsum("nm,nk->nmk", B, eq.Z).reshape(X.shape[0], -1)
         J_L = unrolled_jacobian(net, X, x)
-        grad = float(torch.linalg.vector_norm(J_L - J_star) / torch.linalg.vector_norm(J_star))
+        grad = relative_error(J_L, J_star)
         return max(fwd, grad)
 
     def describe_setting(self) -> dict:
@@ -307,3 +323,4 @@ class DepthConvergenceSquared(DepthConvergence):
     source = "negative control"
     statement = "max(forward, gradient relative error) = O(rho^(2L))"
     exponent = 2 * math.log(0.6)
+    draws_of = "WP-6"

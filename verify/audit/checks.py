@@ -128,7 +128,7 @@ class Problem:
     starts: int = 3
 
     def __post_init__(self):
-        from verify.data import unit_sphere
+        from theory.data import unit_sphere
 
         bad = [r for r in self.rhos if not 0.0 < r < 1.0]
         if bad:

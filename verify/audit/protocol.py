@@ -91,7 +91,12 @@ def load_adapter(spec: str, config: dict[str, Any] | None = None) -> Implementat
     if ":" not in target:
         raise ParameterError(f"unknown adapter {spec!r}: choose one of {', '.join(ADAPTERS)} or give module:attribute")
     module, attr = target.split(":", 1)
-    factory = getattr(importlib.import_module(module), attr)
+    try:
+        factory = getattr(importlib.import_module(module), attr)
+    except ModuleNotFoundError as exc:
+        raise ParameterError(f"adapter {spec!r}: no module named {exc.name!r}") from None
+    except AttributeError:
+        raise ParameterError(f"adapter {spec!r}: module {module!r} has no attribute {attr!r}") from None
     impl = factory(**(config or {}))
     if not isinstance(impl, Implementation):
         raise ParameterError(f"{spec!r} built {type(impl).__name__}, which lacks a 'name' and a 'solve(net, X, *, weights, Z0)' method")

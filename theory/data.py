@@ -11,7 +11,19 @@ import math
 import numpy as np
 import torch
 
-from theory.network import ImplicitNetwork, spectral_norm
+from .domains import STRUCTURES
+from .network import ImplicitNetwork, spectral_norm
+
+
+def gaussian_directions(n: int, d: int, generator: torch.Generator) -> torch.Tensor:
+    """n points uniform on S^{d-1} (normalized Gaussians) from ``generator``: the catalog's fixed
+    data sets (KG-3, KG-4, KG-5, WP-6, the TD problems) are drawn this way from a seed."""
+    return torch.nn.functional.normalize(torch.randn(n, d, generator=generator, dtype=torch.float64), dim=1)
+
+
+def sphere(n: int, d: int, seed: int) -> torch.Tensor:
+    """:func:`gaussian_directions` from a fresh ``torch.Generator(seed)``."""
+    return gaussian_directions(n, d, torch.Generator().manual_seed(int(seed)))
 
 
 def unit_sphere(n: int, d: int, seed: int, *, min_angle: float = 0.0, max_tries: int = 10_000) -> np.ndarray:
@@ -80,7 +92,6 @@ def antipodal_set(pairs: int, d: int, seed: int, *, radius: float = math.pi, min
     return np.vstack([P, -P])
 
 
-STRUCTURES = ("gaussian", "gaussian_scaled", "rank_one_nonneg", "nonneg", "scaled_orthogonal", "near_singular")
 
 
 def structured_matrix(m: int, structure: str, seed: int, *, gamma: float, rho: float | None) -> np.ndarray:

@@ -38,10 +38,9 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
-from theory import ImplicitNetwork, TheoryError
-from theory._validation import as_tensor
-from theory.errors import ShapeError
-from theory.network import spectral_norm
+from ._validation import as_tensor
+from .errors import ShapeError, TheoryError
+from .network import Equilibrium, ImplicitNetwork, spectral_norm
 
 
 class TrainingError(TheoryError):
@@ -50,6 +49,26 @@ class TrainingError(TheoryError):
     def __init__(self, message: str, trajectory: Trajectory):
         super().__init__(message)
         self.trajectory = trajectory
+
+
+@dataclass(frozen=True, eq=False)
+class State:
+    """Everything at one parameter point (A, u): the network, its equilibrium, the backward
+    vectors B, outputs f and residual r = f - y, the gradients, the Gram(s) and the extreme
+    eigenvalues of G. With ``train_u``, ``G`` is G_A + G_u and ``grad_u``/``G_u`` are set."""
+
+    net: ImplicitNetwork
+    eq: Equilibrium
+    B: torch.Tensor
+    f: torch.Tensor
+    r: torch.Tensor
+    G_A: torch.Tensor
+    grad_A: torch.Tensor
+    G: torch.Tensor
+    lambda_min: float
+    lambda_max: float
+    grad_u: torch.Tensor | None = None
+    G_u: torch.Tensor | None = None
 
 
 @dataclass
@@ -130,9 +149,9 @@ class Trainer:
     def _net(self, A: torch.Tensor, u: torch.Tensor | None = None) -> ImplicitNetwork:
         return ImplicitNetwork(self.net0.U, A, self.net0.u if u is None else u, self.net0.gamma, self.net0.sigma_u, self.net0.kappa)
 
-    def state(self, A: torch.Tensor, u: torch.Tensor | None = None, *, certify: bool = False) -> dict:
+    def state(self, A: torch.Tensor, u: torch.Tensor | None = None, *, certify: bool = False) -> State:
         """Everything at parameters (A, u): r, outputs, gradients, the Gram(s), its extreme
-        eigenvalues."""
+        eigenvalues (a :class:`State`)."""
         if self.evaluations >= self.max_evaluations:
             raise TheoryError(f"evaluation budget of {self.max_evaluations} states exhausted (the flow may be sliding along a ReLU kink)")
         net = self._net(A, u)
@@ -144,39 +163,38 @@ class Trainer:
         self._mask = eq.mask
         f = net.output(self.X, equilibrium=eq)
         r = f - self.y
-        G = net.gram_of(B, eq.Z)
-        out = {"net": net, "eq": eq, "B": B, "f": f, "r": r, "G_A": G, "grad_A": net.weighted_gradient(B, eq.Z, r)}
+        G_A = net.gram_of(B, eq.Z)
+        grad_u = G_u = None
+        G = G_A
         if self.train_u:
             k = net.kappa / math.sqrt(net.m)
-            out["grad_u"] = k * (eq.Z.T @ r)
-            out["G_u"] = k**2 * (eq.Z @ eq.Z.T)
-            out["G"] = G + out["G_u"]
-        else:
-            out["G"] = G
-        ev = torch.linalg.eigvalsh(out["G"])
-        out["lambda_min"], out["lambda_max"] = float(ev[0]), float(ev[-1])
-        self._seen = [min(self._seen[0], out["lambda_min"]), max(self._seen[1], out["lambda_max"])]
+            grad_u = k * (eq.Z.T @ r)
+            G_u = k**2 * (eq.Z @ eq.Z.T)
+            G = G_A + G_u
+        ev = torch.linalg.eigvalsh(G)
+        lo, hi = float(ev[0]), float(ev[-1])
+        self._seen = [min(self._seen[0], lo), max(self._seen[1], hi)]
         self.evaluations += 1
-        return out
+        return State(net, eq, B, f, r, G_A, net.weighted_gradient(B, eq.Z, r), G, lo, hi, grad_u, G_u)
 
     def _snapshot(self, t: float, A, u, A0, integral: float) -> Snapshot:
         st = self.state(A, u, certify=True)
         share = math.nan
-        if self.train_u:
-            share = float(torch.trace(st["G_u"]) / torch.trace(st["G"]))
+        if st.G_u is not None:
+            share = float(torch.trace(st.G_u) / torch.trace(st.G))
         dA = A - A0
-        net, Z = st["net"], st["eq"].Z
+        net, Z = st.net, st.eq.Z
         H = net.c * (Z @ net.A.T) + net.preactivation_offset(self.X)
         return Snapshot(
             t=float(t),
-            loss=0.5 * float(st["r"] @ st["r"]),
-            residual=st["r"].numpy().copy(),
-            outputs=st["f"].numpy().copy(),
-            lambda_min=st["lambda_min"],
-            lambda_max=st["lambda_max"],
+            loss=0.5 * float(st.r @ st.r),
+            residual=st.r.numpy().copy(),
+            outputs=st.f.numpy().copy(),
+            lambda_min=st.lambda_min,
+            lambda_max=st.lambda_max,
             move_fro=float(torch.linalg.matrix_norm(dA)),
             move_op=spectral_norm(dA),
-            contraction_factor=st["eq"].contraction_factor,
+            contraction_factor=st.eq.contraction_factor,
             lambda_integral=integral,
             lambda_min_seen=self._seen[0],
             lambda_max_seen=self._seen[1],
@@ -234,10 +252,10 @@ class Trainer:
         def rhs(_t, vec):
             A, u = unpack(vec)
             st = self.state(A, u)
-            parts = [-st["grad_A"].numpy().ravel()]
-            if self.train_u:
-                parts.append(-st["grad_u"].numpy())
-            parts.append([st["lambda_min"]])
+            parts = [-st.grad_A.numpy().ravel()]
+            if st.grad_u is not None:
+                parts.append(-st.grad_u.numpy())
+            parts.append([st.lambda_min])
             return np.concatenate(parts)
 
         self._reset()
@@ -264,9 +282,9 @@ class Trainer:
             traj.snapshots.append(self._snapshot(0, A, u, A0, math.nan))
             for k in range(1, steps + 1):
                 st = self.state(A, u)
-                A = A - eta * st["grad_A"]
-                if self.train_u:
-                    u = u - eta * st["grad_u"]
+                A = A - eta * st.grad_A
+                if st.grad_u is not None:
+                    u = u - eta * st.grad_u
                 traj.A = A
                 if k % record_every == 0 or k == steps:
                     self._record(traj, k, A, u, A0, math.nan)

@@ -1,0 +1,36 @@
+"""What a claim runs under: the profile, the seed, its share of the false-alarm budget, where
+counterexamples go, and the cache of draws. Built in one place (:meth:`Context.create`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .profiles import Profile, get_profile
+
+
+@dataclass
+class Context:
+    profile: Profile
+    seed: int | None  # None: the profile's fixed seeds
+    alpha: float  # per statistical test (Bonferroni share)
+    out: Path | None = None  # the run's output folder (counterexamples go under it)
+    cache: dict[tuple, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, profile: str | Profile, seed: int | None, alpha: float, out: Path | None = None) -> Context:
+        return cls(profile if isinstance(profile, Profile) else get_profile(profile), seed, alpha, out)
+
+    @property
+    def base_seed(self) -> int:
+        """The seed every draw is derived from (0 when none was given)."""
+        return self.seed or 0
+
+
+def seed_of(*parts: int) -> int:
+    """A 32-bit seed derived from ``parts`` (numpy's SeedSequence): draw i of configuration c
+    under base seed b is ``seed_of(b, c, i)``, independent of every other draw."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])

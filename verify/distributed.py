@@ -1,0 +1,114 @@
+"""Running claims on a Dask cluster (``run --jobs N`` or ``--scheduler ADDRESS``).
+
+The unit of work is a claim with its controls (they share cached draws). Every number is a
+function of (claim, profile, seed, alpha) only, and workers mirror the submitting process's
+torch and BLAS thread counts, so a distributed run gives the serial run's verdicts and
+numbers bit for bit (tested). A group whose worker dies (``KilledWorker`` after Dask's
+retries, or any other failure of the task itself) becomes ``error`` records for its claims;
+every other group's records are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from theory.claims import Claim, get
+
+from .context import Context
+from .errors import UsageError, require
+from .records import ERROR, HOLDS, REFUTED, Result
+from .store import RunFolder
+
+
+def groups(claims: list[Claim]) -> list[list[str]]:
+    """Each claim with the controls selected after it (controls share their claim's caches)."""
+    out: list[list[str]] = []
+    for c in claims:
+        if c.is_control and out and c.control_of in out[-1]:
+            out[-1].append(c.id)
+        else:
+            out.append([c.id])
+    return out
+
+
+def thread_counts() -> dict:
+    """This process's torch and BLAS thread counts."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    return {"torch": torch.get_num_threads(), "blas": {i["internal_api"]: i["num_threads"] for i in threadpool_info()}}
+
+
+def run_group(ids, profile, seed, alpha, out, imports=(), threads=None) -> list[dict]:
+    """One unit of distributed work: run ``ids`` in a fresh context; plain dicts come back.
+
+    ``threads``: the submitting process's torch and BLAS thread counts, mirrored here (Dask
+    starts workers with one BLAS thread, and a reduction split over another number of threads
+    rounds differently)."""
+    import importlib
+
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from .runner import run_claim
+
+    for mod in imports:
+        importlib.import_module(mod)
+    if threads:
+        torch.set_num_threads(threads["torch"])
+        threadpool_limits(limits=threads["blas"])  # keyed by internal API (openblas, openmp, ...)
+    # counterexamples only: the submitting process holds the folder's lock and writes the records
+    ctx = Context.create(profile, seed, alpha, Path(out) if out else None)
+    return [run_claim(get(cid), ctx).to_dict() for cid in ids]
+
+
+def _lost(cid: str, exc: BaseException) -> Result:
+    claim = get(cid)
+    expected = REFUTED if claim.is_control or claim.finding else HOLDS
+    why = f"worker lost ({type(exc).__name__}: {exc}); the claim did not run to a verdict"
+    return Result(cid, claim.title, claim.kind.value, claim.control_of, ERROR, expected, False, why, None, {"error": repr(exc)})
+
+
+def run_distributed(
+    claims: list[Claim],
+    profile: str,
+    seed: int | None,
+    alpha: float,
+    folder: RunFolder | None,
+    record: Callable[[Result], None],
+    jobs: int,
+    scheduler: str | None,
+    imports: tuple[str, ...],
+) -> None:
+    """Run ``claims`` on the cluster, handing every result to ``record`` as its group finishes."""
+    distributed = require("dask.distributed", "distributed", "--jobs / --scheduler")
+    threads = thread_counts()
+    cluster = None
+    try:
+        if scheduler:
+            client = distributed.Client(scheduler, timeout="10s")
+        else:
+            cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = distributed.Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
+    try:
+        out = str(folder.path) if folder is not None else None
+        batches = groups(claims)
+        futures = {
+            client.submit(run_group, g, profile, seed, alpha, out, imports, threads, pure=False, key=f"claims-{i}"): i
+            for i, g in enumerate(batches)
+        }
+        for fut in distributed.as_completed(futures):
+            ids = batches[futures[fut]]
+            try:
+                results = [Result.from_dict(d) for d in fut.result()]
+            except Exception as exc:  # KilledWorker, or the task itself failed: error records, keep the rest
+                results = [_lost(cid, exc) for cid in ids]
+            for r in results:
+                record(r)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
