@@ -1,14 +1,15 @@
-"""nox sessions: tests, verify (ci profile, writes the report), verify-thorough, false-alarms, audit, lint, bench, bench-nt.
+"""nox sessions: tests (every tier), tests-fast, verify (ci profile, writes the report), verify-thorough, false-alarms,
+audit, lint (ruff, benchmarks included), typecheck (mypy on theory), bench, bench-nt.
 
 Each session installs torch==2.13.0 first: on these machines that pin is a local CPU wheel,
-while an unpinned torch pulls a multi-GB CUDA build (DEVELOPERS.md).
+while an unpinned torch pulls a multi-GB CUDA build (a CI runner must never wait forever).
 """
 
 from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "verify", "lint"]
+nox.options.sessions = ["tests", "verify", "lint", "typecheck"]
 TORCH = "torch==2.13.0"
 
 
@@ -19,29 +20,36 @@ def _install(session, extra="test"):
 
 @nox.session
 def tests(session):
-    """The test suite (a few minutes on 2 cores); with torchdeq, so the audit's tests run."""
+    """The whole test suite, every tier (what CI runs); with torchdeq, so the audit's tests run."""
+    _install(session, "test,audit")
+    session.run("pytest", "-m", "slow or not slow", *session.posargs)
+
+
+@nox.session(name="tests-fast")
+def tests_fast(session):
+    """The fast tier only (under 2 minutes on 2 cores): what to run while developing."""
     _install(session, "test,audit")
     session.run("pytest", *session.posargs)
 
 
 @nox.session
 def verify(session):
-    """Every claim and control under the ci profile; report in verify-out/."""
-    _install(session)
-    session.run("python", "-m", "verify", "run", "--profile", "ci", "--out", "verify-out", *session.posargs)
+    """Every claim and control under the ci profile; report in verify-out/ (replaced each time)."""
+    _install(session, "all")
+    session.run("python", "-m", "verify", "run", "--profile", "ci", "--out", "verify-out", "--overwrite", *session.posargs)
 
 
 @nox.session(name="verify-thorough")
 def verify_thorough(session):
     """Wider searches, more draws, larger grids; report in verify-thorough-out/."""
-    _install(session)
-    session.run("python", "-m", "verify", "run", "--profile", "thorough", "--out", "verify-thorough-out", *session.posargs)
+    _install(session, "all")
+    session.run("python", "-m", "verify", "run", "--profile", "thorough", "--out", "verify-thorough-out", "--overwrite", *session.posargs)
 
 
 @nox.session(name="false-alarms")
 def false_alarms(session):
     """The whp and rate claims under 20 seeds: checks the stated false-alarm bound."""
-    _install(session)
+    _install(session, "all")
     session.run("python", "-m", "verify", "calibrate", "--seeds", "20", *session.posargs)
 
 
@@ -60,11 +68,23 @@ def bench_nt(session):
     session.run("python", "benchmarks/ntk_neural_tangents.py", "benchmarks/out/nt")
 
 
+LINTED = ("theory", "verify", "tests", "benchmarks", "noxfile.py")
+
+
 @nox.session
 def lint(session):
+    """ruff: lint and format, the benchmarks included."""
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "theory", "verify", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "--diff", "theory", "verify", "tests", "noxfile.py")
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", "--diff", *LINTED)
+
+
+@nox.session
+def typecheck(session):
+    """mypy on theory (the mathematics), which must be clean."""
+    session.install(TORCH)
+    session.install("-e", ".", "mypy>=1.10")
+    session.run("mypy")
 
 
 @nox.session

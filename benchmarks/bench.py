@@ -87,11 +87,11 @@ def bench_gram(widths, n=64, d=8):
     for m in widths:
         net = ImplicitNetwork.initialize(d, m, gamma=0.25, seed=1)
         net.contraction_factor()  # the spectral norm is cached; both methods need rho
-        t_h = best_of(lambda: net.gram(X))
+        t_h = best_of(lambda net=net: net.gram(X))
         export_for_neural_tangents(net, X, t_h)  # for the neural-tangents comparison (nox -s bench-nt)
         row = {"n": n, "m": m, "hadamard_s": t_h}
         try:
-            t_g = best_of(lambda: generic_ntk(net, X), repeat=1)
+            t_g = best_of(lambda net=net: generic_ntk(net, X), repeat=1)
             err = (
                 float(torch.linalg.matrix_norm(generic_ntk(net, X) - net.gram(X)) / torch.linalg.matrix_norm(net.gram(X)))
                 if m <= 256
@@ -168,7 +168,7 @@ def bench_equilibrium(n=256, widths=(512, 2048), gammas=(0.25, 0.45), tol=1e-10)
                 eq = net.equilibrium(X, method=method, tol=tol)
                 row[f"{method}_iterations"] = eq.iterations
                 row[f"{method}_residual"] = eq.residual
-                fns[method] = lambda method=method: net.equilibrium(X, method=method, tol=tol)
+                fns[method] = lambda method=method, net=net, X=X: net.equilibrium(X, method=method, tol=tol)
             td_fns, facts = torchdeq_solvers(net, X, tol)
             row.update(facts)
             # roofline: a Picard sweep is one (n x m)(m x m) product plus elementwise work

@@ -61,14 +61,22 @@ def main(folder: str) -> None:
             try:
                 G, t = ntk(problem, impl)
                 err = float(np.linalg.norm(G - problem["G_hadamard"]) / np.linalg.norm(problem["G_hadamard"]))
-                row = {"m": int(m), "n": int(problem["X"].shape[0]), "implementation": impl, "nt_s": t, "hadamard_s": float(problem["hadamard_s"])}
+                row = {
+                    "m": int(m),
+                    "n": int(problem["X"].shape[0]),
+                    "implementation": impl,
+                    "nt_s": t,
+                    "hadamard_s": float(problem["hadamard_s"]),
+                }
                 row.update({"speedup_of_hadamard": t / row["hadamard_s"], "relative_difference": err})
             except Exception as exc:  # e.g. out of memory: where it stops
                 row = {"m": int(m), "implementation": impl, "error": f"{type(exc).__name__}: {str(exc)[:100]}"}
             rows.append(row)
             print(row, flush=True)
     out = Path(__file__).parent / "out"
-    (out / "neural_tangents.json").write_text(json.dumps({"jax": jax.__version__, "neural_tangents": nt.__version__, "rows": rows}, indent=1))
+    (out / "neural_tangents.json").write_text(
+        json.dumps({"jax": jax.__version__, "neural_tangents": nt.__version__, "rows": rows}, indent=1)
+    )
     lines = [
         f"# neural-tangents {nt.__version__} (jax {jax.__version__}) against the Hadamard Gram",
         "",

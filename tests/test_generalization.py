@@ -10,8 +10,8 @@ import torch
 from theory import ImplicitNetwork
 from theory.claims import generalization as ge
 from theory.claims import get
-from theory.generalization import BOUND, bound_terms, rademacher_linearized, radius, ramp_loss
 from theory.data import digits
+from theory.generalization import BOUND, bound_terms, rademacher_linearized, radius, ramp_loss
 
 from .conftest import unit_rows
 

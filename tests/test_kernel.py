@@ -13,7 +13,7 @@ from .conftest import unit_rows
 
 
 def reference_entry(x, y, gamma, sigma_u=1.0, kappa=1.0, dps=50):
-    """G_inf(x, y) by plain fixed-point iteration on p at ``dps`` digits (MATH.md section 3)."""
+    """G_inf(x, y) by plain fixed-point iteration on p at ``dps`` digits (docs/mathematics.md section 3)."""
     with mpmath.workdps(dps):
         xs = [mpmath.mpf(float(a)) for a in x]
         ys = [mpmath.mpf(float(b)) for b in y]
@@ -106,7 +106,7 @@ def test_scale_parameters_enter_as_stated():
 
 
 def test_seed_mean_of_finite_width_gram_approaches_the_limit():
-    """MATH.md section 3: E G(0) -> G_inf. Entry-wise t-statistics of the seed mean against
+    """docs/mathematics.md section 3: E G(0) -> G_inf. Entry-wise t-statistics of the seed mean against
     the limit, with the spread estimated from the same seeds: |t| <= 5 for 16 seeds
     (a t_15 variable exceeds 5 with probability 1.6e-4; the O(1/m) bias is ~20x smaller than
     the standard error at m = 1000). A 10% scale error in G would give |t| ~ 8 here."""

@@ -14,6 +14,7 @@ from theory import ImplicitNetwork
 from theory.claims import RateClaim, WhpClaim, all_claims, get
 from theory.claims import training as td
 from theory.claims.gradients import unrolled_depth
+from theory.instances import TrainingSetting
 from theory.trainer import Trainer, TrainingError
 
 from .conftest import unit_rows
@@ -61,7 +62,7 @@ def flow_run():
 
 
 def test_flow_checks_hold_and_their_controls_bite(flow_run):
-    inst = {**SMALL, "m": 128, "seed": 5, "horizon": 5.0}
+    inst = TrainingSetting(**SMALL, m=128, seed=5, horizon=5.0)
     assert flow_run.error is None
     assert flow_run.col("loss")[-1] < 0.2 * flow_run.col("loss")[0]
     assert get("TD-3").check(inst).holds
@@ -97,7 +98,8 @@ def test_the_sliding_finding_reproduces():
     off at most integrator stages) and the trajectory-wise bound is exceeded by ~4%, far above
     the integrator's tolerance (rtol 1e-5 gives 1.034, see the claim's ``finding``)."""
     claim = get("TD-1.path")
-    inst = {"n": 2, "d": 3, "gamma": 0.35, "kappa": 2.0, "data_seed": 1, "m": 256, "seed": 108, "horizon": 5.0}
+    (inst,) = claim.examples  # the recorded counterexample is checked on every run
+    assert inst == TrainingSetting(n=2, d=3, gamma=0.35, kappa=2.0, data_seed=1, m=256, seed=108, horizon=5.0)
     ev = claim.check(inst)
     assert not ev.holds and ev.lhs > 1.03
     assert ev.details["max_switches_of_a_unit"] > 50
@@ -105,14 +107,33 @@ def test_the_sliding_finding_reproduces():
 
 
 def test_every_statistical_control_differs_from_its_claim():
-    """The runner caches values by ``measure``/``sample``: a control that inherits them must
-    differ in what it concludes (exponent, bound, check), or its verdict would be its claim's."""
+    """A control that reads its claim's draws (``draws_of``) must differ in what it concludes
+    (exponent, bound, check), or its verdict would be its claim's."""
     for c in all_claims():
         if not c.is_control or not isinstance(c, RateClaim | WhpClaim):
             continue
         p = get(c.control_of)
-        if isinstance(c, RateClaim) and type(c).measure is type(p).measure:
+        if isinstance(c, RateClaim) and c.draws_of == p.id:
             assert (c.exponent, c.bound) != (p.exponent, p.bound), c.id
         if isinstance(c, WhpClaim):
-            described = {"id", "control_of", "title", "why_false", "source", "statement", "__module__", "__doc__", "__qualname__"}
+            described = {"id", "control_of", "title", "why_false", "source", "statement", "draws_of", "__module__", "__doc__", "__qualname__"}
             assert set(vars(type(c))) - described, f"{c.id} changes nothing its claim draws or checks"
+
+
+def test_draws_of_is_refused_when_the_sampling_differs():
+    """A variant can never silently reuse the wrong draws: declaring another claim's draws while
+    sampling differently is refused at registration, and undeclared variants draw their own."""
+    from theory.claims import validate
+
+    class Reuses(td.DescentDecay):
+        id = "USR-REUSE"
+        draws_of = "TD-1"  # TD-1 samples gradient flows; this samples descents
+
+    with pytest.raises(ValueError, match="sample/measure differs"):
+        validate(Reuses())
+
+    class Fresh(td.LossDecay):
+        id = "USR-FRESH"
+        rate = 0.5
+
+    assert Fresh().draws_of is None  # its draws are cached under its own id

@@ -1,6 +1,6 @@
 """theory: the mathematics of overparameterized implicit networks (arXiv 2209.15562) as
 executable objects - the network, its exact Gram, the infinite-width kernel, and each claim
-of ../shared/spec/MATH.md with its hypotheses, conclusion, check and negative controls."""
+of docs/mathematics.md with its hypotheses, conclusion, check and negative controls."""
 
 from ._validation import check_not_parallel as require_a1
 from .errors import (

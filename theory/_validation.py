@@ -10,7 +10,6 @@ import numpy as np
 import torch
 
 from .errors import DegenerateInputError, DTypeError, MemoryBudgetError, NonFiniteError, NormError, ParameterError, ShapeError
-
 from .tolerances import UNIT_NORM as UNIT_NORM_TOL
 
 DTYPE = torch.float64
@@ -47,7 +46,7 @@ def as_tensor(value, name: str, *, ndim: int | None = None) -> torch.Tensor:
 def check_gamma(gamma: float) -> float:
     gamma = float(gamma)
     if not (0.0 < gamma < 0.5) or not math.isfinite(gamma):
-        raise ParameterError(f"gamma must lie in (0, 1/2) (MATH.md section 1), got {gamma!r}")
+        raise ParameterError(f"gamma must lie in (0, 1/2) (docs/mathematics.md section 1), got {gamma!r}")
     return gamma
 
 
@@ -163,4 +162,6 @@ def check_memory(nbytes: float, what: str) -> None:
     """Refuse, before allocating, a request that cannot fit in the memory still available."""
     have = available_memory()
     if nbytes > have:
-        raise MemoryBudgetError(f"{what} needs {_size(nbytes)}, but only {_size(have)} of memory is available", needed=nbytes, available=have)
+        raise MemoryBudgetError(
+            f"{what} needs {_size(nbytes)}, but only {_size(have)} of memory is available", needed=nbytes, available=have
+        )

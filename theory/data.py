@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .domains import STRUCTURES
+from .errors import MissingDependencyError
 from .network import ImplicitNetwork, spectral_norm
 
 
@@ -54,7 +55,7 @@ def near_degenerate(n: int, d: int, seed: int, *, kind: str, eps: float) -> np.n
     rng = np.random.default_rng(seed + 1)
     w = rng.standard_normal(d)
     w -= (w @ x0) * x0
-    w /= max(np.linalg.norm(w), 1e-300)
+    w /= max(float(np.linalg.norm(w)), 1e-300)
     if kind == "near_parallel":
         X[1] = math.cos(eps) * x0 + math.sin(eps) * w
     elif kind == "near_antipodal":
@@ -81,7 +82,7 @@ def antipodal_set(pairs: int, d: int, seed: int, *, radius: float = math.pi, min
             break
         w = rng.standard_normal(d)
         w -= (w @ pole) * pole
-        w /= max(np.linalg.norm(w), 1e-300)
+        w /= max(float(np.linalg.norm(w)), 1e-300)
         phi = radius * rng.random()
         x = math.cos(phi) * pole + math.sin(phi) * w
         if all(abs(float(x @ p)) < math.cos(min_angle) for p in pts):
@@ -90,8 +91,6 @@ def antipodal_set(pairs: int, d: int, seed: int, *, radius: float = math.pi, min
         raise ValueError(f"cannot place {pairs} points in a cap of radius {radius} with min angle {min_angle}")
     P = np.stack(pts)
     return np.vstack([P, -P])
-
-
 
 
 def structured_matrix(m: int, structure: str, seed: int, *, gamma: float, rho: float | None) -> np.ndarray:
@@ -139,9 +138,9 @@ def labels(X: np.ndarray, kind: str, seed: int) -> np.ndarray:
     if kind == "teacher":
         return teacher_labels(X, seed)
     if kind == "signs":
-        return rng.choice([-1.0, 1.0], size=X.shape[0])
+        return np.asarray(rng.choice([-1.0, 1.0], size=X.shape[0]))
     if kind == "bounded":
-        return rng.uniform(-1.0, 1.0, size=X.shape[0])
+        return np.asarray(rng.uniform(-1.0, 1.0, size=X.shape[0]))
     raise ValueError(f"unknown label kind {kind!r}")
 
 
@@ -158,7 +157,10 @@ def digits(classes=(3, 8), *, test_fraction: float = 0.4, seed: int = 0):
     """scikit-learn's ``load_digits`` (shipped with the package, no download): two classes as
     labels -1/+1, split into train and test at random (``seed``), inputs centered by the
     training mean and scaled to the unit sphere. Returns (X_train, y_train, X_test, y_test)."""
-    from sklearn.datasets import load_digits
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise MissingDependencyError("the digits data set needs scikit-learn: pip install 'implicit-verify[data]'") from None
 
     raw = load_digits()
     keep = np.isin(raw.target, classes)

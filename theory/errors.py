@@ -77,3 +77,8 @@ class ConvergenceError(TheoryError):
         self.tol = float(tol)
         self.result = result
         super().__init__(f"{message}: residual {self.residual:.3e} > tolerance {self.tol:.1e} after {self.iterations} iterations")
+
+
+class MissingDependencyError(TheoryError, ImportError):
+    """An optional dependency that one function needs is not installed (the message names the
+    extra that brings it)."""

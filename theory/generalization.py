@@ -1,4 +1,4 @@
-"""The generalization bound of GE-1 and what it is made of (MATH.md section 4, GE-1..GE-4;
+"""The generalization bound of GE-1 and what it is made of (docs/mathematics.md section 4, GE-1..GE-4;
 arXiv 2209.15562, following Arora, Du, Hu, Li, Wang 2019, Theorem 5.1).
 
 Derivation, with every constant fixed:
@@ -20,7 +20,7 @@ Derivation, with every constant fixed:
    ``L_D <= L_S + 2 j / sqrt(n) + 3 sqrt(log(2 j (j + 1) / delta) / (2n))``, j = ceil(R sqrt(g)).
 5. Gradient flow from A(0) reaches, in the kernel regime, the minimum-norm interpolant, whose
    radius is ``R = sqrt((y - f0)^T G^-1 (y - f0))`` (TD-6). With ``G -> G_inf`` the middle term
-   is ``sqrt(4 g (y - f0)^T G_inf^-1 (y - f0) / n)`` (MATH.md's form, up to the rounding of
+   is ``sqrt(4 g (y - f0)^T G_inf^-1 (y - f0) / n)`` (the form of docs/mathematics.md, up to the rounding of
    R sqrt(g) up to the grid).
    The finite-width network differs from its linearization by eps(m) -> 0 (TD-5).
 """

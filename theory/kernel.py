@@ -1,4 +1,4 @@
-"""The infinite-width kernels (MATH.md section 3; arXiv 2209.15562).
+"""The infinite-width kernels (docs/mathematics.md section 3; arXiv 2209.15562).
 
 For unit-norm inputs x, x' with s = <x, x'> the pre-activation covariance has diagonal
 k = sigma_u^2 / (1 - gamma^2/2) and correlation p = K(x,x')/k, the unique solution of
@@ -93,7 +93,7 @@ def _unit_inputs(X, allow_degenerate: bool) -> torch.Tensor:
 
 
 def kernel_parts(X, *, gamma: float, sigma_u: float = 1.0, allow_degenerate: bool = False) -> dict[str, torch.Tensor]:
-    """theta, Sigma, Edot, Pi (all n x n) for the unit rows of X (MATH.md section 3).
+    """theta, Sigma, Edot, Pi (all n x n) for the unit rows of X (docs/mathematics.md section 3).
 
     The contract of every kernel entry point: X must meet assumption A1 (no two rows parallel
     or antiparallel; :class:`DegenerateInputError` otherwise), because the claims built on

@@ -1,4 +1,4 @@
-"""The reference implicit network (MATH.md sections 1-2; arXiv 2209.15562).
+"""The reference implicit network (docs/mathematics.md sections 1-2; arXiv 2209.15562).
 
     z*(x) = relu(c A z* + sigma_u U x),   c = gamma / sqrt(m)
     f(x)  = (kappa / sqrt(m)) u^T z*(x)
@@ -18,37 +18,15 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from ._validation import DTYPE, as_tensor, check_gamma, check_int, check_max_iter, check_memory, check_positive, check_seed, check_tol
 from .errors import ContractionError, ConvergenceError, EquilibriumMismatchError, ShapeError
+from .linalg import spectral_norm
 from .solvers import FixedPointResult, get_solver
 from .tolerances import DEFAULT_SOLVE
 
 DEFAULT_TOL = DEFAULT_SOLVE  # relative residual ||T(z) - z|| / ||z|| (theory.tolerances says why)
-
-
-def spectral_norm(A: torch.Tensor) -> float:
-    """||A||_2, the largest singular value.
-
-    m <= 256: LAPACK SVD (``torch.linalg.matrix_norm(A, 2)``). Larger: ARPACK Lanczos
-    bidiagonalization (``scipy.sparse.linalg.svds``, k=1, tol=1e-12, fixed start vector),
-    which agrees with the full SVD to ~1e-15 relative at m = 512..4096 and is 6-8x faster at
-    m >= 2048; on ARPACK failure it falls back to the full SVD.
-    """
-    if A.ndim != 2:
-        raise ShapeError(f"spectral_norm needs a matrix, got shape {tuple(A.shape)}")
-    if min(A.shape) <= 256:
-        return float(torch.linalg.matrix_norm(A, ord=2))
-    from scipy.sparse.linalg import ArpackError, svds
-
-    v0 = np.random.default_rng(0).standard_normal(min(A.shape))
-    try:
-        s = svds(A.numpy(), k=1, tol=1e-12, v0=v0, return_singular_vectors=False)
-        return float(s[0])
-    except ArpackError:
-        return float(torch.linalg.matrix_norm(A, ord=2))
 
 
 _NETWORK_IDS = itertools.count(1)
@@ -223,7 +201,11 @@ class ImplicitNetwork:
     def _check_equilibrium(self, eq: Equilibrium, X: torch.Tensor) -> Equilibrium:
         """``eq`` if it was solved by this network, with its current parameters, for exactly X."""
         if eq.source != self.source:
-            why = "another network" if not eq.source or eq.source[0] != self.source[0] else "this network before its parameters changed in place"
+            why = (
+                "another network"
+                if not eq.source or eq.source[0] != self.source[0]
+                else "this network before its parameters changed in place"
+            )
             raise EquilibriumMismatchError(f"the equilibrium passed was solved for {why}; solve it again with this network")
         if eq.X is None or eq.X.shape != X.shape or not torch.equal(eq.X, X):
             shape = None if eq.X is None else tuple(eq.X.shape)

@@ -1,5 +1,5 @@
 """The reference trainer: full-batch square loss, only the implicit layer A trained (the
-paper's setting), in float64 (MATH.md section 2; arXiv 2209.15562).
+paper's setting), in float64 (docs/mathematics.md section 2; arXiv 2209.15562).
 
 - :meth:`Trainer.gradient_flow`: dA/dt = -dL/dA = -(kappa gamma/m) B^T diag(r) Z, integrated
   by ``scipy.integrate.solve_ivp`` (RK45 by default, rtol 1e-6, atol 1e-9 on the entries
@@ -9,9 +9,8 @@ paper's setting), in float64 (MATH.md section 2; arXiv 2209.15562).
 
   Cost: the vector field jumps where a pre-activation crosses 0 (relu'(0) = 0), and the flow
   can slide along such a kink, flipping one unit back and forth; adaptive RK then shrinks its
-  steps. Measured (n = 3, gamma = 0.45, kappa = 4, rtol 1e-5, t <= 1): 91 evaluations at
-  m = 256, 18847 at m = 32. Wide networks (few kinks crossed, as the kernel regime predicts)
-  are cheap; narrow ones are not.
+  steps. Wide networks (few kinks crossed, as the kernel regime predicts) are cheap; narrow
+  ones are not (evaluation counts in benchmarks/README.md).
 - :meth:`Trainer.gradient_descent`: A <- A - eta dL/dA.
 - ``train_u=True`` also trains the output layer u (a contrast, never the default) and records
   how much of the total Gram trace the output block kappa^2/m Z Z^T contributes.
@@ -22,10 +21,8 @@ If the contraction is lost (rho >= 1 at a record time), a solve fails or the bud
 ``max_evaluations`` states runs out (a flow sliding along a kink must not hang), it raises
 :class:`TrainingError` carrying the trajectory so far.
 
-Tolerance of the flow (measured, n = 4, m = 256, gamma = 0.25, kappa = 4, t <= 6/lambda_0):
-the losses at rtol 1e-4 and 1e-5 differ by at most 2e-3 relative, so the global error is
-about 20 rtol - first order across the kinks, where the field jumps - and the evaluations
-grow tenfold per decade of rtol (439 at 1e-4, 4069 at 1e-5).
+Tolerance of the flow: across the kinks, where the field jumps, the global error is first
+order, about 20 rtol (``theory.tolerances.INTEGRATOR`` says how it was measured).
 """
 
 from __future__ import annotations
@@ -116,9 +113,8 @@ class Trainer:
     """Trains ``net`` on (X, y); see the module docstring. ``tol``: relative residual of the
     forward and backward solves (1e-12, far below the integrator's tolerances). ``method``:
     their solver; Picard by default, because every solve is warm-started from the previous
-    state and then needs few steps, which Anderson's bookkeeping makes dearer, not fewer
-    (measured on a flow to 3/lambda_0: 9.2 s -> 3.5 s at m = 256, 24.4 s -> 19.0 s at
-    m = 1024, the same trajectory to 10 digits)."""
+    state and then needs few steps, which Anderson's bookkeeping makes dearer, not fewer (the
+    same trajectory to 10 digits; timings in benchmarks/README.md)."""
 
     def __init__(
         self,
@@ -140,7 +136,9 @@ class Trainer:
         self.tol = tol
         self.method = method
         self.max_evaluations = max_evaluations  # a budget, so that a sliding flow cannot hang
-        self._Z = self._B = self._mask = None  # warm starts
+        self._Z: torch.Tensor | None = None  # warm starts
+        self._B: torch.Tensor | None = None
+        self._mask: torch.Tensor | None = None
         self._switches = torch.zeros(self.X.shape[0], net.m, dtype=torch.int64)
         self.evaluations = 0
         self._seen = [math.inf, -math.inf]
@@ -213,8 +211,7 @@ class Trainer:
     def _guard(self, traj: Trajectory):
         """Turn any failed solve into a TrainingError carrying the trajectory so far. Runs torch
         on one thread: the solves are small (n x m times m x m), and torch's thread pool spinning
-        against numpy between them made a flow 2-3x slower on 2 cores (5.8 s against ~15 s for
-        n = 4, m = 256, 349 evaluations)."""
+        against numpy between them made flows several times slower on 2 cores (benchmarks/README.md)."""
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
@@ -284,6 +281,7 @@ class Trainer:
                 st = self.state(A, u)
                 A = A - eta * st.grad_A
                 if st.grad_u is not None:
+                    assert u is not None  # grad_u exists only when u is trained
                     u = u - eta * st.grad_u
                 traj.A = A
                 if k % record_every == 0 or k == steps:

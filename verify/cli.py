@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from theory.claims import PROFILE_NAMES, all_claims
-from theory.errors import InputError
+from theory.errors import InputError, MissingDependencyError
 
 from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NOT_AS_EXPECTED, EXIT_OK, EXIT_USAGE, UsageError
 
@@ -100,11 +100,15 @@ def _cmd_run(args) -> int:
         f"{len(report.results) - len(bad)} as expected, {len(bad)} not" + (f" ({', '.join(r.id for r in bad)})" if bad else "")
     )
     if args.out:
+        from .errors import MissingExtraError
         from .figures import make_all
 
-        with console.status("drawing figures"):
-            for fig in make_all(args.out):
-                console.print(f"figure: {fig}")
+        try:
+            with console.status("drawing figures"):
+                for fig in make_all(args.out):
+                    console.print(f"figure: {fig}")
+        except MissingExtraError as exc:  # the verdicts stand; only the pictures are missing
+            console.print(f"no figures: {exc}")
         path = write_report(args.out)
         console.print(f"report: {path}")
         for r in bad:
@@ -137,13 +141,16 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_catalog(args) -> int:
-    from .catalog import markdown_table, sync_readme
+    from .catalog import markdown_table, sync_docs, sync_readme
 
     if args.write:
         sync_readme(args.write, write=True)
         console.print(f"catalog written to {args.write}")
-    else:
-        console.print(markdown_table())
+    if args.docs:
+        sync_docs(args.docs, write=True)
+        console.print(f"claims page written to {args.docs}")
+    if not (args.write or args.docs):
+        print(markdown_table())
     return 0
 
 
@@ -252,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("dir")
     rep.set_defaults(func=_cmd_report)
     cat = sub.add_parser("catalog", help="print the claims table (or write it into a README)")
-    cat.add_argument("--write", metavar="README", default=None)
+    cat.add_argument("--write", metavar="README", default=None, help="replace the catalog table in README")
+    cat.add_argument("--docs", metavar="PAGE", default=None, help="write the claim-by-claim page (docs/claims.md)")
     cat.set_defaults(func=_cmd_catalog)
     au = sub.add_parser(
         "audit",
@@ -315,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         for mod in args.imports:
             _import(mod)
         return args.func(args)
-    except (UsageError, InputError, FileNotFoundError) as exc:
+    except (UsageError, InputError, MissingDependencyError, FileNotFoundError) as exc:
         console.print(f"[bold red]error:[/] {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -80,6 +80,16 @@ def _field_kind(annotation: str) -> tuple[str, bool]:
     return {"np.ndarray": "array", "float": "number", "int": "int", "str": "str"}.get(base, "any"), optional
 
 
+def _scalar_ok(kind: str, v) -> bool:
+    if kind == "number":
+        return _is_number(v)
+    if kind == "int":
+        return isinstance(v, int) and not isinstance(v, bool)
+    if kind == "str":
+        return isinstance(v, str)
+    return True
+
+
 def _instance(path, rec) -> None:
     if not isinstance(rec, dict) or not isinstance(rec.get("type"), str):
         _fail(path, "instance must be an object with a 'type'")
@@ -108,14 +118,9 @@ def _instance(path, rec) -> None:
             if not optional:
                 _fail(path, f"instance.{name} must not be null")
             continue
-        ok = {
-            "array": lambda: _array(path, f"instance.{name}", v) or True,
-            "number": lambda: _is_number(v),
-            "int": lambda: isinstance(v, int) and not isinstance(v, bool),
-            "str": lambda: isinstance(v, str),
-            "any": lambda: True,
-        }[kind]()
-        if not ok:
+        if kind == "array":
+            _array(path, f"instance.{name}", v)
+        elif not _scalar_ok(kind, v):
             _fail(path, f"instance.{name} must be {'an integer' if kind == 'int' else 'a ' + kind}")
 
 

@@ -59,7 +59,7 @@ def render_markdown(data: dict, figures: list[Path] = ()) -> str:
     lines.append("")
     findings = [r for r in data["results"] if r.get("finding")]
     if findings:
-        lines += ["## Findings: claims of MATH.md this suite refutes", ""]
+        lines += ["## Findings: claims of the mathematics (docs/mathematics.md) this suite refutes", ""]
         lines += [f"- **{r['id']}** ({r['status']}): {r['finding']}" for r in findings]
         lines.append("")
     for r in data["results"]:

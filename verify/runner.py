@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from theory.claims import Claim, Kind, all_claims, get
+from theory.claims import Claim, Kind, all_claims
 
 from . import serialize
 from .context import Context
@@ -169,7 +169,14 @@ def _run(ids, profile, seed, folder: RunFolder | None, on_result, on_start, cont
     statistical, alpha = statistical_level(claims, prof.alpha)
     if folder is not None and not folder.resume:
         folder.write_header(
-            {"profile": prof.name, "seed": seed, "ids": list(ids or []), "controls": controls, "alpha_per_test": alpha, "started": time.time()}
+            {
+                "profile": prof.name,
+                "seed": seed,
+                "ids": list(ids or []),
+                "controls": controls,
+                "alpha_per_test": alpha,
+                "started": time.time(),
+            }
         )
     todo = [c for c in claims if c.id not in done]
 

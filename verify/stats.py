@@ -1,4 +1,4 @@
-"""Statistics for 'with high probability' and 'as m grows' claims (MATH.md section 5).
+"""Statistics for 'with high probability' and 'as m grows' claims (docs/mathematics.md section 5).
 
 - :func:`violation_test`: one-sided exact binomial test of H0 "violation rate <= delta" with
   Clopper-Pearson bounds. A whp claim is refuted only when the rate is significantly above

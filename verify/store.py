@@ -157,4 +157,3 @@ class RunFolder:
 
     def write_result(self, result: dict[str, Any]) -> None:
         self.append({"type": "result", **result})
-

@@ -52,7 +52,9 @@ def test_numpy_caller_arrays_are_copied_too():
 
 
 def test_in_place_change_through_the_network_is_recomputed_not_stale():
-    net = ImplicitNetwork.from_arrays(torch.randn(24, 3, dtype=torch.float64), _contracting(), torch.randn(24, dtype=torch.float64), gamma=0.3)
+    net = ImplicitNetwork.from_arrays(
+        torch.randn(24, 3, dtype=torch.float64), _contracting(), torch.randn(24, dtype=torch.float64), gamma=0.3
+    )
     X = unit_rows(3, 3, 1)
     eq = net.equilibrium(X)
     assert net.contraction_factor() == pytest.approx(0.83, rel=1e-12)

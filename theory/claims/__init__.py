@@ -25,12 +25,8 @@ from .base import (
     RateClaim,
     SymbolicClaim,
     WhpClaim,
-    all_claims,
-    controls_of,
-    get,
-    register,
-    unregister,
 )
+from .registry import all_claims, controls_of, get, register, unregister, validate
 
 __all__ = [
     "PROFILE_NAMES",
@@ -51,4 +47,5 @@ __all__ = [
     "get",
     "register",
     "unregister",
+    "validate",
 ]

@@ -45,5 +45,5 @@ def worst_row(lhs, rhs, tolerance, why: str, relation: str = "<=", **details) ->
     lhs = torch.as_tensor(lhs, dtype=torch.float64).reshape(-1)
     rhs = torch.as_tensor(rhs, dtype=torch.float64).reshape(-1)
     tol = torch.as_tensor(tolerance, dtype=torch.float64).expand_as(lhs)
-    rows = [Evidence(lhs[i], rhs[i], relation, tol[i], why, {"row": i, **details}) for i in range(len(lhs))]
+    rows = [Evidence(float(lhs[i]), float(rhs[i]), relation, float(tol[i]), why, {"row": i, **details}) for i in range(len(lhs))]
     return Evidence.worst(rows)

@@ -1,12 +1,12 @@
 """The claim model: a lemma or theorem as an object that can be checked and broken.
 
-A claim has its MATH.md id, a title, its source (which statement of arXiv 2209.15562 or
+A claim has its id in docs/mathematics.md, a title, its source (which statement of arXiv 2209.15562 or
 which step of its proof), its kind, its hypotheses and a check that returns
 :class:`Evidence` (both sides of the inequality, the relation, the slack, the tolerance and
 why) - never a bare bool. Every claim ships negative controls: deliberately false variants,
 registered with ``control_of`` set, which the suite must refute.
 
-Kinds (MATH.md section 4):
+Kinds (docs/mathematics.md section 4):
 
 - :class:`ExactClaim`: holds on every instance of its declared ``domain``
   (:mod:`theory.domains`) that meets its hypotheses; ``verify`` searches for a
@@ -22,7 +22,7 @@ What a claim may spend is declared once, as a :class:`Budget` per profile
 a variant whose ``sample``/``measure`` is its parent's unchanged says so with ``draws_of``
 (checked at registration), so a variant can never silently reuse the wrong draws.
 
-A user claim is a subclass decorated with :func:`register` (see docs/writing-claims.md).
+A user claim is a subclass decorated with :func:`theory.claims.register` (:mod:`.registry`).
 This module imports nothing from ``verify``: claims are mathematics.
 """
 
@@ -187,7 +187,7 @@ class Hypothesis:
 class Claim:
     """Base class; subclass one of the four kinds below and :func:`register` it.
 
-    Class attributes: ``id`` (MATH.md id, or ``ID/ctl-NAME`` for a control), ``title``,
+    Class attributes: ``id`` (id in docs/mathematics.md, or ``ID/ctl-NAME`` for a control), ``title``,
     ``source``, ``statement`` (the conclusion, as a formula), ``hypotheses``, and for a
     negative control ``control_of`` (the id of the claim it falsifies) and ``why_false``.
     """
@@ -202,7 +202,7 @@ class Claim:
     why_false: ClassVar[str] = ""
     conjecture: ClassVar[bool] = False  # not in the paper: a new claim under test
     draws_of: ClassVar[str | None] = None  # reuse this claim's cached draws/values (same sample/measure)
-    # a claim of MATH.md this suite has refuted: why, and the counterexample. The runner then
+    # a claim of the mathematics this suite has refuted: why, and the counterexample. The runner then
     # expects "refuted" (the finding must keep reproducing) and reports it as a finding.
     finding: ClassVar[str] = ""
 
@@ -245,6 +245,9 @@ class ExactClaim(Claim):
 
     kind = Kind.EXACT
     domain: ClassVar[Domain] = NetworkDomain()
+    #: instances checked first on every run, before the search (a finding's counterexample,
+    #: a known hard case): a recorded counterexample reproduces whatever the search explores
+    examples: ClassVar[tuple[Any, ...]] = ()
     effort: ClassVar[float] = 1.0  # multiplies the profile's number of examples
     shrink: ClassVar[bool] = True  # False: report the first violation unshrunk (each check costs seconds)
 
@@ -280,7 +283,6 @@ class WhpClaim(Claim):
 
     def check(self, instance) -> Evidence:  # pragma: no cover - abstract
         raise NotImplementedError
-
 
 
 class RateClaim(Claim):
@@ -324,80 +326,3 @@ class SymbolicClaim(Claim):
 
     def prove(self) -> Evidence:  # pragma: no cover - abstract
         raise NotImplementedError
-
-
-# ---- registry -------------------------------------------------------------------------
-_REGISTRY: dict[str, Claim] = {}
-
-
-def _draw_function(claim: Claim):
-    return getattr(type(claim), "sample", None) or getattr(type(claim), "measure", None)
-
-
-def validate(claim: Claim) -> None:
-    """What :func:`register` checks: every required piece is there, named when missing."""
-    if not claim.id:
-        raise ValueError(f"{claim!r} has no id")
-    if not isinstance(getattr(claim, "kind", None), Kind):
-        raise TypeError(f"{claim.id}: subclass ExactClaim, WhpClaim, RateClaim or SymbolicClaim")
-    if isinstance(claim, WhpClaim) and not claim.budget.ci.configs and type(claim).prepare is WhpClaim.prepare:
-        raise ValueError(f"{claim.id}: a whp claim needs budget = PerProfile(Budget(configs=(...), draws=N)) (or a prepare() that computes them)")
-    if isinstance(claim, RateClaim) and len(claim.budget.ci.grid) < 3:
-        raise ValueError(f"{claim.id}: a rate claim needs budget = PerProfile(Budget(grid=(x1, x2, x3, ...), seeds=N)) with >= 3 sizes")
-    if claim.draws_of is not None:
-        owner = _REGISTRY.get(claim.draws_of)
-        if owner is None:
-            raise ValueError(f"{claim.id}: draws_of names {claim.draws_of!r}, which is not registered (register it first)")
-        if _draw_function(owner) is not _draw_function(claim):
-            raise ValueError(
-                f"{claim.id}: draws_of = {claim.draws_of!r}, but its sample/measure differs from that claim's: "
-                "reusing those draws would be wrong (drop draws_of)"
-            )
-
-
-def register(cls):
-    """Class decorator: instantiate ``cls``, :func:`validate` it and add it to the registry
-    (ids are unique)."""
-    claim = cls() if isinstance(cls, type) else cls
-    validate(claim)
-    if claim.id in _REGISTRY and type(_REGISTRY[claim.id]) is not type(claim):
-        raise ValueError(f"claim id {claim.id!r} is already registered by {_REGISTRY[claim.id]!r}")
-    _REGISTRY[claim.id] = claim
-    return cls
-
-
-def unregister(claim_id: str) -> None:
-    _REGISTRY.pop(claim_id, None)
-
-
-def get(claim_id: str) -> Claim:
-    try:
-        return _REGISTRY[claim_id]
-    except KeyError:
-        raise KeyError(f"no claim {claim_id!r}; known: {', '.join(sorted(_REGISTRY))}") from None
-
-
-def all_claims(*, controls: bool = True) -> list[Claim]:
-    """Registered claims in id order, each followed by its controls when ``controls``."""
-    mains = sorted((c for c in _REGISTRY.values() if not c.is_control), key=lambda c: _id_key(c.id))
-    out: list[Claim] = []
-    for c in mains:
-        out.append(c)
-        if controls:
-            out.extend(controls_of(c.id))
-    orphans = [c for c in _REGISTRY.values() if c.is_control and c.control_of not in _REGISTRY]
-    return out + (sorted(orphans, key=lambda c: c.id) if controls else [])
-
-
-def controls_of(claim_id: str) -> list[Claim]:
-    return sorted((c for c in _REGISTRY.values() if c.control_of == claim_id), key=lambda c: c.id)
-
-
-_SECTION_ORDER = ("WP", "GR", "KG", "TD", "GE", "NG")  # MATH.md's order; user prefixes come after
-
-
-def _id_key(claim_id: str):
-    prefix, _, rest = claim_id.partition("-")
-    rank = _SECTION_ORDER.index(prefix) if prefix in _SECTION_ORDER else len(_SECTION_ORDER)
-    digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]  # "3" of "3.rate": a variant sorts after its claim
-    return (rank, prefix, int(digits) if digits else 10**9, claim_id)

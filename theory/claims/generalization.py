@@ -27,7 +27,8 @@ from ..generalization import bound_terms, rademacher_norms, radius, ramp_loss, s
 from ..instances import NetworkInstance
 from ..kernel import limiting_gram
 from ..network import ImplicitNetwork
-from .base import Budget, Evidence, ExactClaim, PerProfile, Prepared, RateClaim, WhpClaim, register
+from .base import Budget, Evidence, ExactClaim, PerProfile, Prepared, RateClaim, WhpClaim
+from .registry import register
 
 GAMMA, KAPPA, WIDTH = 0.25, 1.0, 256
 DELTA = 0.1
@@ -112,7 +113,9 @@ def _table(names=("teacher", "digits", "random"), ns=(25, 50, 100, 200), seeds=3
                 {
                     "data": name,
                     "n": n,
-                    **{k: float(np.mean([getattr(r, k) for r in rs])) for k in ("test_loss", "bound", "complexity", "confidence", "radius")},
+                    **{
+                        k: float(np.mean([getattr(r, k) for r in rs])) for k in ("test_loss", "bound", "complexity", "confidence", "radius")
+                    },
                 }
             )
     return rows
@@ -134,6 +137,10 @@ def _sensitivity(name="teacher", n=100, kappas=(4.0, 1.0, 0.25, 0.0625), seeds=3
 
 @register
 class GeneralizationBound(WhpClaim):
+    """Fits the minimum-norm interpolant of the linearized network on n drawn points, computes
+    the held-out ramp loss and the three terms of the bound, and counts draws where the test
+    loss exceeds the bound; the rate is tested against delta."""
+
     id = "GE-1"
     title = "Test loss <= train loss + 2 j / sqrt(n) + 3 sqrt(log(2j(j+1)/delta)/(2n)), j = ceil(R sqrt(g)), with probability >= 1 - delta"
     source = "Generalization theorem (initialization-sensitive bound), via Arora et al. 2019 Thm 5.1"
@@ -189,6 +196,9 @@ class GeneralizationBoundShrunk(GeneralizationBound):
 
 @register
 class RademacherLinearized(ExactClaim):
+    """Enumerates all 2^n sign vectors, computes ||J^T eps||_F from the features (never the
+    Jacobian) and checks it equals sqrt(eps^T G eps); compares the mean with sqrt(trace G)."""
+
     id = "GE-2"
     title = "Rademacher complexity of the linearized class: (R/n) E||J^T eps|| <= (R/n) sqrt(trace G)"
     source = "Generalization theorem, complexity step (Cauchy-Schwarz, then Jensen)"
@@ -253,6 +263,9 @@ class LabelDraw:
 
 @register
 class StructuredLabels(WhpClaim):
+    """Draws random sign labelings of the same inputs and counts those at least as easy as the
+    structured labels on y^T G_inf^-1 y or on the linearized training loss at T = 1/g."""
+
     id = "GE-3"
     title = "Structured labels have smaller y^T G_inf^-1 y and train faster than random labels on the same inputs"
     source = "Discussion of the generalization theorem (data-dependent complexity)"
@@ -317,6 +330,9 @@ def _centers():
 
 @register
 class SpanTargetRate(RateClaim):
+    """Labels n random inputs with a fixed target in the span of G_inf and measures sqrt(4 g y^T
+    G_inf^-1 y / n), fitting its slope in n."""
+
     id = "GE-4"
     title = "For a target in the span of G_inf the complexity term decays like n^-1/2"
     source = "Corollary of the generalization theorem (arbitrarily small generalization error)"
@@ -355,5 +371,3 @@ class SpanTargetRateRandomLabels(SpanTargetRate):
 
     def labels(self, X: torch.Tensor, seed: int) -> torch.Tensor:
         return torch.from_numpy(np.random.default_rng(seed + 1).choice([-1.0, 1.0], size=X.shape[0]))
-
-

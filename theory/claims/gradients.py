@@ -1,4 +1,4 @@
-"""The implicit gradient and its Gram (MATH.md section 2 and section 4, GR-1, GR-2).
+"""The implicit gradient and its Gram (docs/mathematics.md section 2 and section 4, GR-1, GR-2).
 
 df(x)/dA = (kappa gamma / m) b z*^T with b = D (I - c A^T D)^{-1} u: the implicit function
 theorem at the equilibrium (the paper's gradient formula). Checked against two independent
@@ -19,7 +19,8 @@ from ..network import ImplicitNetwork
 from ..tolerances import AUTOGRAD_AGREEMENT, EPS, relative_error
 from ..tolerances import TIGHT_SOLVE as SOLVE_TOL
 from ._common import rho_below
-from .base import Evidence, ExactClaim, Hypothesis, NotApplicable, register
+from .base import Evidence, ExactClaim, Hypothesis, NotApplicable
+from .registry import register
 
 
 def unrolled_depth(rho: float, target: float = 1e-15) -> int:
@@ -60,6 +61,11 @@ RHO_LT_095 = Hypothesis("rho(A) <= 0.95", rho_below(0.95), "keeps unrolled autog
 
 @register
 class ImplicitGradient(ExactClaim):
+    """Compares <df/dA, V> from the implicit formula with central differences at h and h/2
+    (tolerance: the Richardson estimate |D(h) - D(h/2)| plus solver error over h; rows whose
+    masks change within the step are skipped) and the whole gradient with autograd through L
+    unrolled layers (relative Frobenius error within 1e-10)."""
+
     id = "GR-1"
     title = "Implicit gradient = central differences = autograd through many layers"
     source = "Gradient formula of Sec. 3 (implicit function theorem at z*)"
@@ -137,9 +143,13 @@ class JacobianFreeGradient(ImplicitGradient):
 
 @register
 class HadamardGram(ExactClaim):
+    """Compares (kappa gamma/m)^2 (B B^T) o (Z Z^T) with J J^T from per-sample gradients by
+    autograd through L unrolled layers (L rho^L <= 1e-15); relative Frobenius error within
+    1e-10."""
+
     id = "GR-2"
     title = "The Hadamard-form Gram equals J J^T of materialized per-sample gradients"
-    source = "Gram / NTK w.r.t. A (MATH.md section 2)"
+    source = "Gram / NTK w.r.t. A (docs/mathematics.md section 2)"
     statement = "(kappa gamma/m)^2 (B B^T) o (Z Z^T) = J J^T, J from autograd (n x m^2)"
     hypotheses = (RHO_LT_095,)
     domain = NetworkDomain(m=(2, 16), n=(1, 5), rho=(0.0, 0.95))

@@ -5,6 +5,7 @@ included; arXiv 2209.15562)."""
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import torch
 
@@ -14,7 +15,9 @@ from ..errors import DegenerateInputError
 from ..instances import KernelInstance
 from ..kernel import limiting_gram, two_layer_ntk
 from ..tolerances import RESOLVABLE_ANGLE, eigenvalue_floor
-from .base import Evidence, ExactClaim, Hypothesis, register
+from .base import Evidence, ExactClaim, Hypothesis
+from .registry import register
+
 
 def _min_eig_evidence(G: torch.Tensor, diag: float, what: str) -> Evidence:
     lam = float(torch.linalg.eigvalsh(G)[0])
@@ -60,11 +63,17 @@ def _distinct(inst: KernelInstance) -> bool:
 
 @register
 class LimitGramPositiveDefinite(ExactClaim):
+    """Computes lambda_min(G_inf) / G_ii and compares it with eigvalsh's certified floor 16 n
+    eps ||G|| / G_ii: above it the Gram is certified positive definite in float64. The search
+    steers toward the smallest ratio (log scale)."""
+
     id = "KG-2"
     title = "Under A1 the limiting Gram is positive definite (lambda_0 > 0)"
     source = "Assumption A1 and the positive-definiteness lemma for G_inf (Sec. 3)"
     statement = "x_i != +-x_j for i != j => lambda_min(G_inf) > 0"
-    hypotheses = (Hypothesis("A1 (resolvable)", _a1_resolvable, "every pair at angle >= 1e-8 from +-x_j: float64 can certify"),)
+    hypotheses: ClassVar[tuple[Hypothesis, ...]] = (
+        Hypothesis("A1 (resolvable)", _a1_resolvable, "every pair at angle >= 1e-8 from +-x_j: float64 can certify"),
+    )
     domain = KernelDomain(degenerate=True, min_eps=RESOLVABLE_ANGLE)
 
     def check(self, inst) -> Evidence:
@@ -92,6 +101,9 @@ class LimitGramPDAnyInputs(LimitGramPositiveDefinite):
 
 @register
 class AntipodalPositiveDefinite(LimitGramPositiveDefinite):
+    """The KG-2 check on sets of d + k antipodal pairs, reporting also the smallest eigenvalues
+    of the kernel's odd and even parts (on [P; -P] the spectrum is eig(2E) and eig(2O))."""
+
     id = "KG-6"
     conjecture = True
     title = "Conjecture: G_inf is positive definite for any distinct inputs, antipodal pairs included"
@@ -128,5 +140,3 @@ class AntipodalTwoLayerNTK(AntipodalPositiveDefinite):
 
     def gram(self, inst) -> torch.Tensor:
         return two_layer_ntk(inst.X, allow_degenerate=True)
-
-

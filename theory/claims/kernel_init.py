@@ -22,7 +22,8 @@ import torch
 from ..data import sphere
 from ..kernel import limiting_gram
 from ..network import ImplicitNetwork
-from .base import Budget, Evidence, PerProfile, Prepared, WhpClaim, register
+from .base import Budget, Evidence, PerProfile, Prepared, WhpClaim
+from .registry import register
 
 _n, _lam, _delta, _C = sp.symbols("n lambda_0 delta C", positive=True)
 #: The width formula of KG-4, with lambda_0 in units of the Gram's diagonal g (scale-free).
@@ -138,6 +139,10 @@ def calibrate(budget: CalibrationBudget, seed: int, factor: float = 0.75) -> Pre
 
 @register
 class GramAtInitialization(WhpClaim):
+    """Calibrates C on 30 calibration seeds (the smallest grid width with a violation rate <=
+    delta/2), tests lambda_min(G(0)) >= 3 lambda_0/4 at the width m* the formula gives on 100
+    other seeds, and tests the rate against delta."""
+
     id = "KG-4"
     title = "For m >= m*(n, lambda_0, delta), lambda_min(G(0)) >= 3 lambda_0 / 4 with probability >= 1 - delta"
     source = "Initialization lemma of the convergence proof (concentration of G(0), then Weyl)"

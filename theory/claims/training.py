@@ -15,7 +15,7 @@ m >= 128: below that the flow slides along ReLU kinks and adaptive integration c
 thousands of evaluations (see :mod:`theory.trainer`).
 
 Finding: the flow *slides* along kinks at every width tried (units switch on and off at most
-integrator stages), and there MATH.md's exact trajectory-wise form TD-1.path fails; it is
+integrator stages), and there the exact trajectory-wise form TD-1.path fails; it is
 kept as a recorded finding (``Claim.finding``) with its counterexample.
 
 Integrator tolerance: RK45 at ``FLOW_RTOL`` (``FLOW_ATOL``); checks that compare integrated
@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -37,8 +38,9 @@ from ..instances import TrainingSetting
 from ..kernel import limiting_gram
 from ..network import ImplicitNetwork
 from ..tolerances import DESCENT_ROUNDING, FLOW_ATOL, FLOW_RTOL, INTEGRATOR, INTEGRATOR_WHY, SPECTRAL_NORM
-from ..trainer import Trainer, Trajectory, TrainingError
-from .base import Budget, Evidence, ExactClaim, PerProfile, WhpClaim, register
+from ..trainer import Trainer, TrainingError, Trajectory
+from .base import Budget, Evidence, ExactClaim, PerProfile, WhpClaim
+from .registry import register
 
 RECORDS = 11  # record times per run (equispaced on [0, T])
 
@@ -180,6 +182,11 @@ class _FlowDraws(_TrainingDraws):
 
 @register
 class LossDecay(_FlowDraws):
+    """Trains by gradient flow (RK45, rtol 1e-4) to T = 5/lambda_0 and takes max over record
+    times t > 0 of ||r(t)||^2 / (exp(-lambda_0 t) ||r(0)||^2); a draw violates when it exceeds 1
+    beyond the integrator's tolerance; the rate of violating draws is tested against delta =
+    0.1."""
+
     id = "TD-1"
     title = "Gradient flow on A alone: ||r(t)||^2 <= exp(-lambda_0 t) ||r(0)||^2 with high probability"
     source = "Global-convergence theorem (only the implicit layer trained)"
@@ -222,6 +229,9 @@ class _RunClaim(ExactClaim):
 
 @register
 class LossDecayPathwise(_RunClaim):
+    """Integrates I(t) = int lambda_min(G(s)) ds along the flow and takes max over t of
+    ||r(t)||^2 / (exp(-2 I(t)) ||r(0)||^2) against 1, within the integrator's tolerance."""
+
     id = "TD-1.path"
     title = "Trajectory-wise: ||r(t)||^2 <= exp(-2 int_0^t lambda_min(G(s)) ds) ||r(0)||^2 (checks the integrator)"
     source = "Proof of the convergence theorem: d||r||^2/dt = -2 r^T G r <= -2 lambda_min(G) ||r||^2, then Gronwall"
@@ -233,6 +243,8 @@ class LossDecayPathwise(_RunClaim):
         "Gronwall with lambda_min(G) does not apply. Replay: n = 2, m = 256, gamma = 0.35, kappa = 2 reaches 1.039 at "
         "rtol 1e-4 and 1.034 at rtol 1e-5 (not integrator error), five units stuck at |h| ~ 1e-4. The whp form TD-1 survives."
     )
+    # the counterexample, checked on every run before the search
+    examples = (TrainingSetting(n=2, d=3, gamma=0.35, kappa=2.0, data_seed=1, m=256, seed=108, horizon=5.0),)
 
     def check(self, inst: TrainingSetting) -> Evidence:
         run = self.run(inst)
@@ -255,6 +267,9 @@ class LossDecayPathwiseDoubled(LossDecayPathwise):
 # ---- TD-2: gradient descent -------------------------------------------------------------------
 @register
 class DescentDecay(_TrainingDraws):
+    """Runs gradient descent with eta = 1/lambda_max(G(0)) and takes max over steps of
+    ||r(k)||^2 / ((1 - eta lambda_0/2)^k ||r(0)||^2) against 1."""
+
     id = "TD-2"
     title = "Gradient descent with eta <= 1/lambda_max(G(0)): ||r(k)||^2 <= (1 - eta lambda_0/2)^k ||r(0)||^2 whp"
     source = "Discrete-time corollary of the convergence theorem"
@@ -301,6 +316,9 @@ def _movement_bound(run: Run, how: str) -> np.ndarray:
 
 @register
 class MovementBound(_RunClaim):
+    """Along one flow, compares ||A(t) - A(0)||_F with sqrt(Lmax) ||r(0)|| (1 - exp(-Lmin t)) /
+    Lmin at every record time, Lmin/Lmax taken over every state the integrator evaluated."""
+
     id = "TD-3"
     title = "||A(t) - A(0)||_F <= sqrt(Lmax) ||r(0)|| (1 - exp(-Lmin t)) / Lmin along the trajectory"
     source = "Proof of the convergence theorem: ||dA/dt||_F = ||J^T r|| <= sqrt(Lmax) ||r||, ||r(s)|| <= exp(-Lmin s) ||r(0)||"
@@ -336,11 +354,15 @@ class MovementBoundSwapped(MovementBound):
 # ---- TD-4: the contraction survives training ------------------------------------------------
 @register
 class ContractionSurvives(_FlowDraws):
+    """On each flow: max_t rho(A(t)) against 1, and rho(A(t)) - rho(A(0)) against gamma ||A(t) -
+    A(0)||_2 / sqrt(m) at every record time (spectral norms within 1e-10); the worse of the two
+    is the draw's evidence."""
+
     id = "TD-4"
     title = "The contraction survives training: rho(A(t)) < 1 and rho(A(t)) - rho(A(0)) <= gamma ||A(t) - A(0)||_2 / sqrt(m)"
     source = "Well-posedness along the trajectory, used throughout the convergence proof"
     statement = "P(exists t <= T: rho(A(t)) >= 1) <= delta; and always rho(A(t)) - rho(A(0)) <= gamma ||A(t) - A(0)||_2 / sqrt(m)"
-    draws_of = "TD-1"
+    draws_of: ClassVar[str | None] = "TD-1"
 
     def check(self, run: Run) -> Evidence:
         if run.error:

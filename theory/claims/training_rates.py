@@ -12,8 +12,10 @@ import numpy as np
 import torch
 
 from ..tolerances import FLOW_RTOL
-from .base import Budget, PerProfile, RateClaim, register
+from .base import Budget, PerProfile, RateClaim
+from .registry import register
 from .training import RECORDS, SETTING, Run, _network, flow
+
 
 # ---- the width sweep shared by TD-3.rate, TD-5 and TD-6 ---------------------------------------
 class _WidthSweep(RateClaim):
@@ -33,6 +35,9 @@ class _WidthSweep(RateClaim):
 
 @register
 class RelativeMovement(_WidthSweep):
+    """Measures ||A(T) - A(0)||_F / ||A(0)||_F at T = 3/lambda_0 for 7 seeds per width and fits
+    the log-log slope."""
+
     id = "TD-3.rate"
     title = "The relative movement ||A(T) - A(0)||_F / ||A(0)||_F shrinks like 1/m"
     source = "Consequence of TD-3 (||A(t) - A(0)||_F = O(1) while ||A(0)||_F ~ m): the lazy-training regime"
@@ -70,6 +75,9 @@ def _linearized(run: Run, *, from_init: bool = True) -> np.ndarray:
 
 @register
 class KernelRegime(_WidthSweep):
+    """Measures sup_t ||f(t) - f_lin(t)|| / ||f(0) - y|| over the record times, f_lin from the
+    eigendecomposition of G(0), and fits the slope."""
+
     id = "TD-5"
     title = "Training follows its linearization: sup_t ||f(t) - f_lin(t)|| -> 0 as m grows"
     source = "Kernel-regime step of the convergence proof (G(t) stays near G(0))"
@@ -108,6 +116,9 @@ class KernelRegimeWithoutInit(KernelRegime):
 
 @register
 class MinimumNormMovement(_WidthSweep):
+    """Measures |moved / predicted - 1|, predicted = ||(I - e^{-G0 T}) r0||_{G0^-1}, and tests
+    that it decays."""
+
     id = "TD-6"
     title = "A moves the minimum-norm distance: ||A(T) - A(0)||_F / sqrt(r0^T G(0)^-1 r0) -> 1"
     source = "Kernel-regime step: in the linearization, A(inf) - A(0) = -J^T G^-1 r0, the minimum-norm interpolating move"
@@ -119,7 +130,7 @@ class MinimumNormMovement(_WidthSweep):
     bound = "decay"
     exponent_tol = 0.1
     exponent_tol_why = (
-        "MATH.md claims only a limit; |ratio - 1| crosses zero seed by seed, too noisy for an order at these widths. "
+        "the mathematics claims only a limit; |ratio - 1| crosses zero seed by seed, too noisy for an order at these widths. "
         "Refuted when the slope is significantly above -0.1 (the kernel regime predicts about -1/2)"
     )
 

@@ -1,4 +1,4 @@
-"""Well-posedness of the equilibrium (MATH.md section 4, WP-1..WP-5; arXiv 2209.15562).
+"""Well-posedness of the equilibrium (docs/mathematics.md section 4, WP-1..WP-5; arXiv 2209.15562).
 
 The paper assumes rho(A) = gamma ||A||_2 / sqrt(m) < 1 so that the layer map is a
 contraction (Banach); WP-1..WP-4 are the standard consequences its proofs use, WP-5 is the
@@ -16,17 +16,22 @@ import torch
 from ..data import sphere
 from ..domains import NetworkDomain
 from ..errors import ConvergenceError
-from ..instances import NetworkInstance
 from ..network import ImplicitNetwork, relu_layer, spectral_norm
 from ..tolerances import EPS, REFERENCE_SOLVE, TIGHT_SOLVE, relative_error
 from ._common import rho_below, rounding, row_norms, worst_row
-from .base import Budget, Evidence, ExactClaim, Hypothesis, PerProfile, RateClaim, WhpClaim, register
+from .base import Budget, Evidence, ExactClaim, Hypothesis, PerProfile, RateClaim, WhpClaim
+from .registry import register
 
 RHO_LT_1 = Hypothesis("rho(A) < 1", rho_below(1.0), "gamma ||A||_2 / sqrt(m) < 1")
 
 
 @register
 class PicardContraction(ExactClaim):
+    """Solves z* to a relative residual of 1e-13 (certified error residual/(1 - rho)), then
+    checks (a) ||T(Z0) - T(Zb)|| <= rho ||Z0 - Zb|| row by row and (b) every Picard iterate from
+    the drawn start against rho^k ||z^0 - z*||, each with the reference's certified error and
+    rounding as tolerance; the worst row is the evidence."""
+
     id = "WP-1"
     title = "Contraction: unique equilibrium, Picard error <= rho^k ||z^0 - z*||"
     source = "Setting of Sec. 2 (well-posedness via Banach's theorem); used in every later proof"
@@ -74,19 +79,19 @@ class PicardBelowTwo(ExactClaim):
     source = "negative control"
     statement = "rho(A) < 2 => Picard reaches relative residual 1e-10 within 2000 iterations"
     hypotheses = (Hypothesis("rho(A) < 2", rho_below(2.0)),)
-    target = 1e-10  # the relative residual the control claims Picard reaches
+    residual_goal = 1e-10  # the relative residual the control claims Picard reaches
     domain = NetworkDomain(rho=(0.0, 1.999))
 
     def check(self, inst) -> Evidence:
         net = inst.net
         try:
-            eq = net.equilibrium(inst.X, method="picard", tol=self.target, max_iter=2000, allow_noncontractive=True)
+            eq = net.equilibrium(inst.X, method="picard", tol=self.residual_goal, max_iter=2000, allow_noncontractive=True)
             residual, its = eq.residual, eq.iterations
         except ConvergenceError as err:
             residual, its = err.residual, err.iterations
         return Evidence(
             residual,
-            self.target,
+            self.residual_goal,
             "<=",
             0.0,
             "the solver's own relative-residual test",
@@ -96,6 +101,9 @@ class PicardBelowTwo(ExactClaim):
 
 @register
 class EquilibriumNormBound(ExactClaim):
+    """Solves z* and compares ||z*_i|| with sigma_u ||U x_i|| / (1 - rho) row by row; tolerance:
+    the solve's certified error plus rounding."""
+
     id = "WP-2"
     title = "Equilibrium norm bound"
     source = "Lemma on the boundedness of z* (proof step: ||z*|| <= rho ||z*|| + sigma_u ||U x||)"
@@ -127,6 +135,9 @@ class EquilibriumNormNoFactor(EquilibriumNormBound):
 
 @register
 class ResolventBound(ExactClaim):
+    """Forms I - c D A for the drawn 0/1 diagonal D and compares 1/s_min (its inverse's norm, by
+    SVD) with 1/(1 - rho); tolerance: the SVD's backward error on s_min."""
+
     id = "WP-3"
     title = "I - c D A invertible with ||(I - c D A)^{-1}||_2 <= 1/(1 - rho)"
     source = "Proof of the gradient formula (implicit function theorem at the equilibrium)"
@@ -171,6 +182,9 @@ class ResolventFirstOrder(ResolventBound):
 
 @register
 class EquilibriumLipschitz(ExactClaim):
+    """Solves z* for A and the nearby A' and compares ||z*(A) - z*(A')|| with c ||A - A'||_2
+    ||z*(A')|| / (1 - rho(A)) row by row; tolerance: both certified errors plus rounding."""
+
     id = "WP-4"
     title = "The equilibrium is Lipschitz in A"
     source = "Perturbation step in the proof of global convergence (bounding the Gram's drift)"
@@ -215,6 +229,9 @@ class GaussianLayer:
 
 @register
 class SpectralNormTail(WhpClaim):
+    """Draws an m x m Gaussian layer per seed and counts draws with ||A||_2 > 2 sqrt(m) + t; the
+    violation rate is tested against delta = exp(-t^2/2)."""
+
     id = "WP-5"
     title = "Gaussian spectral-norm tail: rho(A(0)) <= 2 gamma + gamma t / sqrt(m)"
     source = "Initialization lemma (Davidson-Szarek / Gordon bound with Gaussian concentration)"
@@ -260,6 +277,10 @@ class SpectralNormTailWrongConstant(SpectralNormTail):
 
 @register
 class DepthConvergence(RateClaim):
+    """On a near-identity layer scaled to rho = 0.6, measures max(forward relative error of z^L,
+    relative Frobenius error of the unrolled-autograd Jacobian against the implicit one) at each
+    depth L and fits its log-rate."""
+
     id = "WP-6"
     title = "Depth-L weight-tied networks approach the equilibrium, and their gradients the implicit gradient, at rate rho^L"
     source = "'Infinitely many layers' (Sec. 2): Banach iteration from z^0 = 0, and its derivative"

@@ -5,7 +5,8 @@ planted faults), :mod:`.torchdeq_adapter` (torchdeq), :mod:`.checks` (the audit)
 :mod:`.report` (JSON and Markdown).
 """
 
-from .checks import AuditResult, Check, Problem, audit
+from .checks import AuditResult, Check, audit
+from .problem import Problem
 from .protocol import ADAPTERS, Implementation, Solve, load_adapter
 
 __all__ = ["ADAPTERS", "AuditResult", "Check", "Implementation", "Problem", "Solve", "audit", "load_adapter"]

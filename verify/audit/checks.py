@@ -30,23 +30,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 
-from theory.errors import ParameterError
 from theory.network import ImplicitNetwork, relu_layer
+from theory.tolerances import relative_error
 
+from .problem import Problem
 from .protocol import Implementation, Solve
-from .reference import Reference
-
-DEFAULT_RHOS = (0.5, 0.9, 0.99, 0.999)
-# The contraction sweep uses A_rho = s (A0 + SPIKE sqrt(m) v v^T), v = 1/sqrt(m), scaled so that
-# rho(A_rho) = gamma ||A_rho||_2 / sqrt(m) hits each target. Rescaling a Gaussian A alone does not
-# stress a solver: on the active units the iteration's local rate (spectral radius of c D A) is
-# about 0.35 at rho = 0.9 and 0.4 at rho = 0.999 (measured, m = 128). The positive spike turns
-# on most units and carries the norm, so the local rate follows rho: 0.988 at rho = 0.99 and
-# 0.997 at rho = 0.999 (measured), and plain iteration then needs thousands of steps.
-SPIKE = 20.0
 
 
 @dataclass
@@ -85,94 +75,8 @@ class AuditResult:
         return d
 
 
-@dataclass
-class Truth:
-    """The reference's answer on one network: equilibria, outputs, gradient, per-sample features."""
-
-    net: ImplicitNetwork
-    Z: torch.Tensor
-    f: torch.Tensor
-    B: torch.Tensor
-    rho: float
-    error_bound: float  # certified max_i ||z_i - z*_i|| of the reference itself (WP-1)
-    grad: torch.Tensor | None = None  # d(w.f)/dA, set by :meth:`with_weights`
-
-    @classmethod
-    def of(cls, net: ImplicitNetwork, X: torch.Tensor) -> Truth:
-        ref = Reference()
-        eq = ref._equilibrium(net, X, None)
-        B = ref._backward(net, X, eq)
-        return cls(net, eq.Z, net.output(X, equilibrium=eq), B, eq.contraction_factor, eq.error_bound)
-
-    def with_weights(self, w: torch.Tensor) -> Truth:
-        self.grad = self.net.weighted_gradient(self.B, self.Z, w)
-        return self
-
-    @property
-    def gram(self) -> torch.Tensor:
-        return self.net.gram_of(self.B, self.Z)
-
-
-@dataclass
-class Problem:
-    """One audit problem: a random network of width m (gamma = 0.45, so rho ~ 0.9), n unit inputs
-    (pairwise angles > 0.05), output weights w = f - y for random signs y, far-off starting
-    points, and the contraction sweep's networks (see ``SPIKE``), each with the reference answer."""
-
-    n: int = 8
-    d: int = 5
-    m: int = 128
-    gamma: float = 0.45
-    seed: int = 0
-    rhos: tuple[float, ...] = DEFAULT_RHOS
-    starts: int = 3
-
-    def __post_init__(self):
-        from theory.data import unit_sphere
-
-        bad = [r for r in self.rhos if not 0.0 < r < 1.0]
-        if bad:
-            raise ParameterError(f"contraction sweep targets must lie in (0, 1) (WP-1 needs rho < 1), got {bad}")
-        self.net = ImplicitNetwork.initialize(self.d, self.m, gamma=self.gamma, seed=self.seed)
-        self.X = torch.as_tensor(unit_sphere(self.n, self.d, self.seed, min_angle=0.05))
-        rng = np.random.default_rng(self.seed)
-        y = torch.as_tensor(rng.choice([-1.0, 1.0], size=self.n))
-        self.truth = Truth.of(self.net, self.X)
-        self.w = self.truth.f - y  # the loss gradient of 1/2 ||f - y||^2
-        self.truth.with_weights(self.w)
-        self.scaled = {}
-        spiked = self.net.with_A(self.net.A + SPIKE * torch.ones(self.m, self.m, dtype=torch.float64) / math.sqrt(self.m))
-        rho = spiked.contraction_factor()
-        for target in self.rhos:
-            self.scaled[target] = Truth.of(spiked.with_A(spiked.A * (target / rho)), self.X).with_weights(self.w)
-        # starting points: large uniform, large |N(0,1)|, and a far-off positive constant
-        g = torch.Generator().manual_seed(self.seed + 1)
-        scale = float(self.truth.Z.norm(dim=1).max())
-        shape = self.truth.Z.shape
-        self.Z0s = [
-            10 * scale / math.sqrt(self.m) * torch.rand(shape, generator=g, dtype=torch.float64),
-            100 * scale / math.sqrt(self.m) * torch.randn(shape, generator=g, dtype=torch.float64).abs(),
-            torch.full(shape, 50 * scale / math.sqrt(self.m), dtype=torch.float64),
-        ][: self.starts]
-
-    def setting(self) -> dict:
-        return {
-            "n": self.n,
-            "d": self.d,
-            "m": self.m,
-            "gamma": self.gamma,
-            "seed": self.seed,
-            "rho": self.truth.rho,
-            "rhos": list(self.rhos),
-        }
-
-
 def _row_rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(((a - b).norm(dim=1) / b.norm(dim=1).clamp_min(1e-300)).max())
-
-
-def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a - b).norm() / b.norm().clamp_min(1e-300))
 
 
 def _residuals(net: ImplicitNetwork, X, Z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -300,7 +204,7 @@ def _gradient(p: Problem, sol: Solve, grad_tol: float) -> Check:
     if sol.grad is None:
         return Check("gradient", False, "no gradient path: the returned equilibrium does not depend on A for autograd", f"<= {grad_tol:g}")
     g = sol.grad.to(torch.float64)
-    rel = _rel(g, T.grad)
+    rel = relative_error(g, T.grad)
     cos = float((g * T.grad).sum() / (g.norm() * T.grad.norm()).clamp_min(1e-300))
     return Check(
         "gradient",
@@ -368,7 +272,7 @@ def _near_contraction(impl: Implementation, p: Problem, eq_tol: float, grad_tol:
             continue
         row = {"rho": target, "eq_error": _row_rel(s.Z.to(torch.float64), T.Z), "iterations": s.info.get("iterations")}
         row["reported_residual"], row["tol"] = s.info.get("reported_residual"), s.info.get("tol")
-        row["grad_error"] = None if s.grad is None else _rel(s.grad.to(torch.float64), T.grad)
+        row["grad_error"] = None if s.grad is None else relative_error(s.grad.to(torch.float64), T.grad)
         row["reference_error_bound"] = T.error_bound / float(T.Z.norm(dim=1).min())
         bad_grad = row["grad_error"] is not None and not row["grad_error"] <= grad_tol
         if not row["eq_error"] <= eq_tol or bad_grad:

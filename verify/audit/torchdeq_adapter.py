@@ -71,7 +71,9 @@ class TorchDEQ:
         try:
             import torchdeq  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ParameterError("the torchdeq adapter needs torchdeq: pip install 'implicit-verify[audit]' (in a clone: pip install -e '.[audit]')") from exc
+            raise ParameterError(
+                "the torchdeq adapter needs torchdeq: pip install 'implicit-verify[audit]' (in a clone: pip install -e '.[audit]')"
+            ) from exc
         config = dict(config)
         self.mode = str(config.pop("mode", "train"))
         if self.mode not in ("train", "eval"):
