@@ -54,6 +54,13 @@ def false_alarms(session):
 
 
 @nox.session
+def mutate(session):
+    """Resolution by mutation: near-miss variants of every claim under the ci profile (mutate-out/)."""
+    _install(session, "all")
+    session.run("python", "-m", "verify", "mutate", "--profile", "ci", "--out", "mutate-out", *session.posargs)
+
+
+@nox.session
 def audit(session):
     """Audit torchdeq's solvers and gradient modes against the reference; report in audit-out/."""
     _install(session, "audit")

@@ -64,10 +64,10 @@ def test_digits_ship_with_scikit_learn_and_land_on_the_sphere():
 
 def test_bound_holds_on_teacher_data_and_the_shrunk_control_fails_on_random_labels():
     teacher = ge.experiment("teacher", 50, 7)
-    assert teacher["train_loss"] < 1e-9  # the linearized network interpolates
+    assert teacher.train_loss < 1e-9  # the linearized network interpolates
     assert get("GE-1").check(teacher).holds
     coin = ge.experiment("random", 50, 7)
-    assert coin["test_loss"] > 0.5 > teacher["test_loss"]
+    assert coin.test_loss > 0.5 > teacher.test_loss
     assert not get("GE-1/ctl-main-tenth").check(coin).holds
 
 

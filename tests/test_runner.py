@@ -89,6 +89,7 @@ def test_same_seed_same_result(tmp_path):
     assert [r.evidence for r in a.results] == [r.evidence for r in b.results]
 
 
+@pytest.mark.slow
 def test_planted_gram_scale_bug_fails_the_suite(monkeypatch):
     """A wrong scale in the Gram (10% too large) must make KG-3 fail."""
     monkeypatch.setattr(ImplicitNetwork, "gradient_scale", property(lambda self: 1.1 * self.kappa * self.gamma / self.m))

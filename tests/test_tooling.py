@@ -9,6 +9,7 @@ from verify import run
 from verify.figures import gram_concentration, loss_curves
 
 
+@pytest.mark.slow
 def test_pytest_plugin_runs_marked_claims_with_their_controls(pytester):
     pytester.makepyfile(
         """

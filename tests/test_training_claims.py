@@ -116,7 +116,18 @@ def test_every_statistical_control_differs_from_its_claim():
         if isinstance(c, RateClaim) and c.draws_of == p.id:
             assert (c.exponent, c.bound) != (p.exponent, p.bound), c.id
         if isinstance(c, WhpClaim):
-            described = {"id", "control_of", "title", "why_false", "source", "statement", "draws_of", "__module__", "__doc__", "__qualname__"}
+            described = {
+                "id",
+                "control_of",
+                "title",
+                "why_false",
+                "source",
+                "statement",
+                "draws_of",
+                "__module__",
+                "__doc__",
+                "__qualname__",
+            }
             assert set(vars(type(c))) - described, f"{c.id} changes nothing its claim draws or checks"
 
 

@@ -186,7 +186,7 @@ class ImplicitNetwork:
         """This network's identity and its parameters' version counters: what an
         :class:`Equilibrium` records, and what keys the cache (an in-place change of U, A or u
         bumps a counter, so nothing derived from the old values is served)."""
-        return (self._uid, self.U._version, self.A._version, self.u._version)  # type: ignore[attr-defined]
+        return (self._uid, self.U._version, self.A._version, self.u._version)
 
     def contraction_factor(self) -> float:
         """rho(A) = gamma ||A||_2 / sqrt(m) (WP-1); ||A||_2 by :func:`spectral_norm`. Cached

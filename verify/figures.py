@@ -105,6 +105,10 @@ def gram_concentration(results: list[dict], folder: Path) -> Path | None:
     return _save(fig, {"xs": xs.tolist(), "values": values.tolist(), "fit": fit}, folder, "gram_concentration")
 
 
+def prepared_skipped(result: dict | None) -> list[dict]:
+    return (result or {}).get("evidence", {}).get("details", {}).get("prepared", {}).get("skipped_over_width_budget", [])
+
+
 def lambda_min_vs_width(results: list[dict], folder: Path) -> Path | None:
     r = _result(results, "KG-4")
     per = (r or {}).get("evidence", {}).get("details", {}).get("prepared", {}).get("per_dataset", [])
@@ -125,8 +129,11 @@ def lambda_min_vs_width(results: list[dict], folder: Path) -> Path | None:
     _width_ticks(ax, widths)
     ax.set_xlabel("width m")
     ax.set_ylabel(r"$\lambda_{min}(G(0))$")
-    ax.axvline(p["m_star"], color="tab:green", ls="-.", label=f"calibrated m* = {p['m_star']}")
-    ax.set_title(f"KG-4 calibration: lambda_min(G(0)) at initialization (n = {n}, gamma = 0.25, {seeds} seeds)")
+    skipped = any(q.get("n") == n and q.get("m") == p["m_star"] for q in prepared_skipped(r))
+    ax.axvline(
+        p["m_star"], color="tab:green", ls="-.", label=f"m* = {p['m_star']}" + (" (over the width budget: not tested)" if skipped else "")
+    )
+    ax.set_title(f"KG-4 calibration: n = {n}, gamma = 0.25, {seeds} seeds per width")
     ax.legend()
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, {"widths": list(widths), "values": vals.tolist(), "lambda_0": lam0}, folder, "lambda_min_vs_width")

@@ -11,6 +11,7 @@ each returning an :class:`~verify.records.Outcome`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from hypothesis import example, given, target
@@ -21,7 +22,7 @@ from theory.claims import Claim, Evidence, Kind, NotApplicable
 from .context import Context, seed_of
 from .profiles import hypothesis_settings
 from .records import ERROR, HOLDS, INCONCLUSIVE, REFUTED, Outcome
-from .stats import fit_exponent, violation_test
+from .stats import SequentialTest, fit_exponent, violation_test
 from .store import file_stem
 from .strategies import for_domain
 
@@ -46,7 +47,41 @@ class _Violation(Exception):
         self.instance, self.evidence = instance, evidence
 
 
+class _Tracked:
+    """The claim as the search sees it: every check's score is recorded, so the outcome can say
+    how close the search came to the boundary and whether it was still getting closer."""
+
+    def __init__(self, claim):
+        self._claim = claim
+        self.checks, self.best, self.best_at = 0, math.inf, 0
+
+    def __getattr__(self, name):
+        return getattr(self._claim, name)
+
+    def check(self, instance):
+        ev = self._claim.check(instance)
+        self.checks += 1
+        score = self._claim.target(ev)
+        if score < self.best:
+            self.best, self.best_at = score, self.checks
+        return ev
+
+    def closeness(self) -> dict:
+        """The closest normalized slack (< 0: violated; its scale is that of both sides), the
+        check at which it was found, and whether it came in the last fifth of the search
+        (the budget ran out while the search was still getting closer)."""
+        return {
+            "closest_score": self.best,
+            "closest_at_check": self.best_at,
+            "still_improving": self.checks >= 5 and self.best_at > 0.8 * self.checks,
+        }
+
+
 def run_exact(claim, ctx: Context) -> Outcome:
+    """Search the claim's domain for a counterexample. ``closest_score`` in the outcome's
+    statistics is the smallest score the search reached (the claim's ``target``: by default
+    the normalized slack, (slack + tolerance) / max(|lhs|, |rhs|)), with where it was found."""
+    tracked = claim = _Tracked(claim)
     stats = {"calls": 0, "not_applicable": 0, "checked": 0}
     worst: list = [None, None]
     current: list = [None]
@@ -86,15 +121,31 @@ def run_exact(claim, ctx: Context) -> Outcome:
     try:
         test()
     except _Violation as v:
-        return Outcome(REFUTED, f"counterexample: {inequality(v.evidence)}", v.evidence, stats, v.instance)
+        return Outcome(REFUTED, f"counterexample: {inequality(v.evidence)}", v.evidence, {**stats, **tracked.closeness()}, v.instance)
+    stats.update(tracked.closeness())
     if stats["checked"] == 0:
         return Outcome(INCONCLUSIVE, f"no applicable instance in {stats['calls']} tries", None, stats)
     ev = worst[0]
-    return Outcome(HOLDS, f"no violation in {stats['checked']} instances; closest: {inequality(ev)}", ev, stats, worst[1])
+    near = f"closest normalized slack {stats['closest_score']:.3g} at check {stats['closest_at_check']}" + (
+        ", still improving when the budget ran out" if stats["still_improving"] else ""
+    )
+    return Outcome(HOLDS, f"no violation in {stats['checked']} instances; closest: {inequality(ev)}; {near}", ev, stats, worst[1])
 
 
 # ---- whp -------------------------------------------------------------------------------
+def _spread(values: list[float]) -> dict:
+    import numpy as np
+
+    q = np.quantile(np.array(values), [0.0, 0.1, 0.5, 0.9, 1.0]).tolist()
+    return dict(zip(("min", "q10", "median", "q90", "max"), q, strict=True))
+
+
 def run_whp(claim, ctx: Context) -> Outcome:
+    """Draw sequentially per configuration (Wald's SPRT with Ville thresholds,
+    :class:`~verify.stats.SequentialTest`): stop when the test decides or the budget is spent.
+    Refuted if any configuration is; holds only if every configuration excludes a violation
+    rate of its resolution p1; otherwise inconclusive (underpowered), with how many more draws
+    would decide. Every draw's normalized slack is kept (the spread, not just the worst)."""
     base = ctx.base_seed
     budget = claim.budget(ctx.profile.name)
     prepared = claim.prepare(ctx.profile.name, base)
@@ -103,19 +154,21 @@ def run_whp(claim, ctx: Context) -> Outcome:
     if not configs:
         return Outcome(INCONCLUSIVE, "no configuration to test", None, {"prepared": report})
     alpha = ctx.alpha / len(configs)
-    draws = budget.draws or ctx.profile.whp_draws
+    max_draws = budget.draws or ctx.profile.whp_draws
     owner = _draws_owner(claim)
-    tests, rejected = [], []
+    tests = []
     for ci, config in enumerate(configs):
-        k, worst = 0, None
-        violating, records = [], []
-        for i in range(draws):
+        test = SequentialTest(claim.delta(config), claim.resolution(config), alpha)
+        k, worst, decision = 0, None, None
+        violating, records, values = [], [], []
+        for i in range(max_draws):
             s = seed_of(base, ci, i)
             key = (owner, "sample", repr(sorted(config.items())), s)
             inst = ctx.cache.get(key)
             if inst is None:
                 inst = ctx.cache[key] = claim.sample(config, s)
             ev = claim.check(inst)
+            values.append(ev.normalized_slack)
             if not ev.holds:
                 k += 1
                 violating.append(s)
@@ -124,31 +177,57 @@ def run_whp(claim, ctx: Context) -> Outcome:
             rec = claim.record(inst)
             if rec is not None:
                 records.append({"seed": s, **rec})
-        t = violation_test(k, draws, claim.delta(config), alpha)
-        rec = {"config": dict(config), **t.to_dict(), "closest": worst.to_dict(), "violating_seeds": violating[:20]}
+            decision = test.decide(k, i + 1)
+            if decision:
+                break
+        n = len(values)
+        fixed = violation_test(k, n, test.delta, alpha)
+        entry = {
+            "config": dict(config),
+            **test.to_dict(k, n),
+            "max_draws": max_draws,
+            "rate": k / n,
+            "clopper_pearson": [fixed.lower, fixed.upper],
+            "closest": worst.to_dict(),
+            "violating_seeds": violating[:20],
+            "values": values,
+            "spread": _spread(values),
+        }
         if records:
-            rec["records"] = records
-        tests.append(rec)
-        if t.rejected:
-            rejected.append(rec)
-    # evidence: the configuration whose lower confidence bound is highest relative to delta
-    pick = max(tests, key=lambda r: r["lower"] - r["delta"])
-    ev = Evidence(
-        pick["lower"],
-        pick["delta"],
-        "<=",
-        0.0,
-        f"one-sided Clopper-Pearson lower bound at level 1 - {alpha:.2g} (Bonferroni share)",
-        {"tests": tests, "draws_per_config": draws, **({"prepared": report} if report else {})},
+            entry["records"] = records
+        tests.append(entry)
+    stats = {"configs": len(configs), "draws": sum(t["draws"] for t in tests), "alpha_per_config": alpha, "max_draws_per_config": max_draws}
+    details = {"tests": tests, **({"prepared": report} if report else {})}
+    why = (
+        "Wald's SPRT of rate <= delta against rate >= p1 with Ville thresholds (anytime-valid at level "
+        f"{alpha:.2g}, the claim's Bonferroni share per configuration)"
     )
-    stats = {"configs": len(configs), "draws": draws * len(configs), "alpha_per_config": alpha}
-    if rejected:
-        r = rejected[0]
-        summary = f"violation rate {r['violations']}/{r['draws']} at {r['config']} is significantly above delta={r['delta']:.3g} (p={r['p_value']:.2g})"
+    refuted = [t for t in tests if t["decision"] == "refuted"]
+    if refuted:
+        t = refuted[0]
+        ev = Evidence(t["log_likelihood_ratio"], t["threshold"], "<=", 0.0, why + ": log-likelihood ratio against its threshold", details)
+        summary = (
+            f"violation rate {t['violations']}/{t['draws']} at {t['config']}: the evidence for a rate >= {t['resolution_p1']:.3g} "
+            f"(delta={t['delta']:.3g}) passed 1/alpha"
+        )
         return Outcome(REFUTED, summary, ev, stats)
-    worst_rate = max(tests, key=lambda r: r["rate"] - r["delta"])
-    summary = f"max violation rate {worst_rate['violations']}/{draws} vs delta={worst_rate['delta']:.3g} at {worst_rate['config']}; none significant"
-    return Outcome(HOLDS, summary, ev, stats)
+    worst_t = max(tests, key=lambda t: t["upper_bound"] - t["resolution_p1"])
+    ev = Evidence(
+        worst_t["upper_bound"], worst_t["resolution_p1"], "<=", 0.0, why + ": upper confidence bound on the rate against p1", details
+    )
+    if all(t["decision"] == "holds" for t in tests):
+        summary = (
+            f"max violations {max(t['violations'] for t in tests)} in {min(t['draws'] for t in tests)}-{max(t['draws'] for t in tests)} "
+            f"draws per config; rate <= {worst_t['upper_bound']:.3g} (anytime bound) <= resolution {worst_t['resolution_p1']:.3g} everywhere"
+        )
+        return Outcome(HOLDS, summary, ev, stats)
+    t = worst_t
+    summary = (
+        f"inconclusive: underpowered at {t['config']}: {t['violations']}/{t['draws']} violations bound the rate only by "
+        f"{t['upper_bound']:.3g} > resolution {t['resolution_p1']:.3g} (delta={t['delta']:.3g}); about {t['draws_to_hold']} more "
+        f"draws without a violation would decide (budget {max_draws})"
+    )
+    return Outcome(INCONCLUSIVE, summary, ev, stats)
 
 
 # ---- rate ------------------------------------------------------------------------------
@@ -184,8 +263,9 @@ def run_rate(claim, ctx: Context) -> Outcome:
     why = f"bootstrap limit (level {1 - ctx.alpha:.4g}) of the fitted {'log-rate' if geometric else 'exponent'} vs the claim +- {tol}"
     upper_ev = Evidence(fit.lower, a + tol, "<=", 0.0, why, details)
     lower_ev = Evidence(fit.upper, a - tol, ">=", 0.0, why, details)
-    stats = {"grid": list(grid), "seeds": seeds_n}
-    shown = f"{'log-rate' if geometric else 'slope'} {fit.slope:.3f}, interval [{fit.lower:.3f}, {fit.upper:.3f}]"
+    half = (fit.upper - fit.lower) / 2
+    stats = {"grid": list(grid), "seeds": seeds_n, "resolution": half}
+    shown = f"{'log-rate' if geometric else 'slope'} {fit.slope:.3f}, interval [{fit.lower:.3f}, {fit.upper:.3f}] (resolves +-{half:.2f})"
     if claim.bound == "decay":  # "tends to 0": holds on a significant decrease, refuted on a significant lack of one
         decays = Evidence(fit.upper, 0.0, "<=", 0.0, f"upper bootstrap limit (level {1 - ctx.alpha:.4g}) of the slope below 0", details)
         if fit.lower > -tol:
@@ -204,7 +284,16 @@ def run_rate(claim, ctx: Context) -> Outcome:
     if fit.upper - fit.lower > MAX_CI_WIDTH:
         return Outcome(INCONCLUSIVE, f"{shown} too wide to decide", ev, stats)
     order = {"upper": "O", "lower": "Omega", "both": "Theta"}[claim.bound]
-    return Outcome(HOLDS, f"{shown} consistent with {order}({claim.variable}^{a:.3g})" + (" (geometric)" if geometric else ""), ev, stats)
+    form = f"exp({a:.3g} {claim.variable})" if geometric else f"{claim.variable}^{a:.3g}"
+    consistent = f"{shown} consistent with {order}({form})"
+    beyond = (claim.bound in ("upper", "both") and fit.lower > a) or (claim.bound in ("lower", "both") and fit.upper < a)
+    if beyond and tol > 0:  # the interval lies wholly on the refuting side: only the tolerance keeps it
+        stats["rests_on_tolerance"] = True
+        side = "above" if fit.lower > a else "below"
+        consistent = (
+            f"holds within tolerance {tol}: interval wholly {side} {a:.3g} ({claim.exponent_tol_why or 'no reason given'}); " + consistent
+        )
+    return Outcome(HOLDS, consistent, ev, stats)
 
 
 # ---- symbolic --------------------------------------------------------------------------

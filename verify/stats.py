@@ -1,8 +1,13 @@
 """Statistics for 'with high probability' and 'as m grows' claims (docs/mathematics.md section 5).
 
-- :func:`violation_test`: one-sided exact binomial test of H0 "violation rate <= delta" with
-  Clopper-Pearson bounds. A whp claim is refuted only when the rate is significantly above
-  delta at the claim's share of the suite's false-alarm budget.
+- :class:`SequentialTest`: Wald's sequential probability ratio test of "violation rate <=
+  delta" against "violation rate >= p1" (the claim's resolution), with thresholds from Ville's
+  inequality, so both error bounds hold exactly under any stopping rule (draw one at a time,
+  stop when decided or when the budget runs out). A whp claim is refuted when the evidence for
+  a rate >= p1 reaches 1/alpha, and holds only when the evidence for a rate <= delta does:
+  then every rate >= p1 is excluded at level alpha (the test could have seen a violation).
+- :func:`violation_test`: the fixed-sample one-sided binomial test with Clopper-Pearson bounds
+  (shown beside the sequential verdict).
 - :func:`fit_exponent`: the log-log slope of a measured quantity against a size, with a
   seed-resampling bootstrap interval.
 - :func:`split_alpha`: Bonferroni split of the suite-wide false-alarm probability.
@@ -10,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -96,3 +102,80 @@ def fit_exponent(xs, values, *, alpha: float, n_boot: int = 2000, seed: int = 0,
     slopes = (ly - ly.mean(axis=1, keepdims=True)) @ lxc / (lxc @ lxc)
     lo, hi = np.quantile(slopes, [alpha, 1.0 - alpha])
     return ExponentFit(slope, intercept, float(lo), float(hi), 1.0 - alpha, xs.tolist(), means.tolist())
+
+
+@dataclass(frozen=True)
+class SequentialTest:
+    """Wald's SPRT of H0: p <= delta against H1: p >= p1 (delta < p1 < 1) at level ``alpha``.
+
+    With k violations in n draws, Lambda_n = (p1/delta)^k ((1-p1)/(1-delta))^(n-k). Under any
+    p <= delta, Lambda_n is a nonnegative supermartingale with Lambda_0 = 1 (its one-step mean
+    p p1/delta + (1-p)(1-p1)/(1-delta) is at most 1 for p <= delta), so by Ville's inequality
+    P(Lambda_n >= 1/alpha at any n) <= alpha: **refuted** is a false alarm with probability at
+    most alpha, whatever the stopping rule. Symmetrically 1/Lambda_n is a supermartingale under
+    any p >= p1, so **holds** (Lambda_n <= alpha) is wrong about a rate >= p1 with probability
+    at most alpha. Between the two thresholds the test is undecided (underpowered).
+
+    :meth:`upper_bound` is the matching anytime-valid upper confidence bound on p: the
+    smallest q >= max(delta, k/n) that the same test (delta against q) rejects.
+    """
+
+    delta: float
+    p1: float
+    alpha: float
+
+    def __post_init__(self):
+        if not (0.0 < self.delta < self.p1 < 1.0):
+            raise ValueError(f"need 0 < delta < p1 < 1, got delta={self.delta}, p1={self.p1}")
+        if not (0.0 < self.alpha < 1.0):
+            raise ValueError(f"need 0 < alpha < 1, got {self.alpha}")
+
+    def log_ratio(self, k: int, n: int, q: float | None = None) -> float:
+        """log Lambda_n for the alternative ``q`` (default p1)."""
+        q = self.p1 if q is None else q
+        return k * math.log(q / self.delta) + (n - k) * math.log((1.0 - q) / (1.0 - self.delta))
+
+    def decide(self, k: int, n: int) -> str | None:
+        """ "refuted", "holds", or None (undecided) after k violations in n draws."""
+        lr = self.log_ratio(k, n)
+        if lr >= -math.log(self.alpha):
+            return "refuted"
+        if lr <= math.log(self.alpha):
+            return "holds"
+        return None
+
+    def upper_bound(self, k: int, n: int) -> float:
+        """Anytime-valid upper confidence bound (level 1 - alpha) on the violation rate."""
+        if k >= n:
+            return 1.0
+        lo = max(self.delta, k / n) if n else self.delta
+        if self.log_ratio(k, n, lo) <= math.log(self.alpha):
+            return lo
+        hi = 1.0 - 1e-15
+        if self.log_ratio(k, n, hi) > math.log(self.alpha):
+            return 1.0
+        for _ in range(200):  # log-ratio is concave in q and decreasing above k/n: bisection
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if self.log_ratio(k, n, mid) > math.log(self.alpha) else (lo, mid)
+        return hi
+
+    def draws_to_hold(self, k: int, n: int) -> int:
+        """How many more draws without a violation would make the test decide "holds"."""
+        gap = self.log_ratio(k, n) - math.log(self.alpha)
+        if gap <= 0:
+            return 0
+        return math.ceil(gap / -math.log((1.0 - self.p1) / (1.0 - self.delta)))
+
+    def to_dict(self, k: int, n: int) -> dict:
+        return {
+            "delta": self.delta,
+            "resolution_p1": self.p1,
+            "alpha": self.alpha,
+            "violations": k,
+            "draws": n,
+            "log_likelihood_ratio": self.log_ratio(k, n),
+            "threshold": -math.log(self.alpha),
+            "upper_bound": self.upper_bound(k, n),
+            "decision": self.decide(k, n) or "undecided",
+            "draws_to_hold": self.draws_to_hold(k, n),
+        }

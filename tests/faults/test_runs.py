@@ -57,29 +57,30 @@ def _results_in(folder: Path) -> list[dict]:
 @pytest.mark.slow
 def test_sigint_mid_run_keeps_completed_claims_and_resume_finishes(tmp_path):
     out = tmp_path / "out"
-    proc = _verify("run", "WP-2", "KG-4", "--out", str(out))  # WP-2 (+ control) fast, KG-4 ~20 s
-    _wait_for(lambda: len(_results_in(out)) >= 2, proc=proc)
+    proc = _verify("run", "KG-1", "KG-4", "--out", str(out))  # KG-1 (+ 2 controls) fast, KG-4 ~20 s
+    _wait_for(lambda: len(_results_in(out)) >= 3, proc=proc)
     proc.send_signal(signal.SIGINT)
     text = proc.communicate(timeout=120)[0]
     assert proc.returncode == 130, text
     assert "resume" in text
     kept = {r["id"]: r for r in _results_in(out)}
-    assert {"WP-2", "WP-2/ctl-no-factor"} <= set(kept) and "KG-4" not in kept
+    assert {"KG-1", "KG-1/ctl-derivative", "KG-1/ctl-diag"} <= set(kept) and "KG-4" not in kept
     # the interrupted run renders, marked incomplete
     assert main(["report", str(out)]) == 0
     assert "INCOMPLETE RUN" in (out / "report.md").read_text()
     # --resume runs only what is missing, and keeps the completed records as they were
     assert main(["run", "--resume", "--out", str(out)]) == 0
     final = json.loads((out / SUMMARY).read_text())
-    assert final["complete"] and [r["id"] for r in final["results"]] == ["WP-2", "WP-2/ctl-no-factor", "KG-4", "KG-4/ctl-full-lambda0"]
-    assert final["results"][0]["evidence"] == json.loads(json.dumps(kept["WP-2"]["evidence"]))
+    ids = ["KG-1", "KG-1/ctl-derivative", "KG-1/ctl-diag", "KG-4", "KG-4/ctl-full-lambda0"]
+    assert final["complete"] and [r["id"] for r in final["results"]] == ids
+    assert final["results"][0]["evidence"] == json.loads(json.dumps(kept["KG-1"]["evidence"]))
     fresh = run(["KG-4"], profile="ci")  # the resumed verdict is the one a fresh run gives
-    assert final["results"][2]["evidence"]["lhs"] == fresh.results[0].evidence["lhs"]
+    assert final["results"][3]["evidence"]["lhs"] == fresh.results[0].evidence["lhs"]
 
 
 def test_interrupt_at_the_summary_write_leaves_the_previous_file_whole(tmp_path, monkeypatch):
     out = tmp_path / "out"
-    run(["WP-2"], profile="ci", out=out)
+    run(["KG-1"], profile="ci", out=out)
     before = (out / SUMMARY).read_bytes()
     records = (out / RECORDS).read_bytes()
     import verify.store as store
@@ -105,7 +106,7 @@ def test_two_processes_into_one_folder(tmp_path):
     out = tmp_path / "out"
     first = _verify("run", "KG-4", "--out", str(out))
     _wait_for(lambda: (out / RECORDS).exists(), proc=first)
-    second = _verify("run", "WP-2", "--out", str(out))
+    second = _verify("run", "KG-1", "--out", str(out))
     text = second.communicate(timeout=120)[0]
     assert second.returncode == 2 and "in use by another verify run" in text
     first.send_signal(signal.SIGINT)
@@ -119,13 +120,13 @@ def test_a_finished_runs_folder_is_refused_unless_overwrite(tmp_path):
     assert main(["run", "WP-3", "--out", str(out)]) == 0
     old = (out / SUMMARY).read_bytes()
     assert list((out / "counterexamples").iterdir())
-    assert main(["run", "WP-2", "--out", str(out)]) == 2  # refused: it would mix two runs
+    assert main(["run", "KG-1", "--out", str(out)]) == 2  # refused: it would mix two runs
     assert (out / SUMMARY).read_bytes() == old
-    assert main(["run", "WP-2", "--out", str(out), "--overwrite"]) == 0
+    assert main(["run", "KG-1", "--out", str(out), "--overwrite"]) == 0
     data = json.loads((out / SUMMARY).read_text())
-    assert {r["id"] for r in data["results"]} == {"WP-2", "WP-2/ctl-no-factor"}
+    assert {r["id"] for r in data["results"]} == {"KG-1", "KG-1/ctl-derivative", "KG-1/ctl-diag"}
     stems = {p.stem for p in (out / "counterexamples").iterdir()}
-    assert stems == {file_stem("WP-2/ctl-no-factor")}  # WP-3's old counterexample is gone
+    assert stems == {file_stem("KG-1/ctl-derivative"), file_stem("KG-1/ctl-diag")}  # WP-3's old counterexample is gone
 
 
 # ---- 7. an unwritable --out is found before any work -----------------------------------------
@@ -179,14 +180,14 @@ class Dies(ExactClaim):
     monkeypatch.syspath_prepend(str(tmp_path))
     out = tmp_path / "out"
     try:
-        code = main(["--import", "dying_claims", "run", "USR-DIES", "WP-2", "--jobs", "2", "--out", str(out)])
+        code = main(["--import", "dying_claims", "run", "USR-DIES", "KG-1", "--jobs", "2", "--out", str(out)])
     finally:
         claims.unregister("USR-DIES")
     assert code == 3
     data = json.loads((out / SUMMARY).read_text())
     by_id = {r["id"]: r for r in data["results"]}
     assert by_id["USR-DIES"]["status"] == "error" and "worker lost" in by_id["USR-DIES"]["summary"]
-    assert by_id["WP-2"]["status"] == "holds" and by_id["WP-2/ctl-no-factor"]["status"] == "refuted"
+    assert by_id["KG-1"]["status"] == "holds" and by_id["KG-1/ctl-diag"]["status"] == "refuted"
 
 
 # ---- 9. counterexample names are injective and portable -------------------------------------
@@ -234,17 +235,26 @@ def test_colliding_ids_get_distinct_counterexample_files(tmp_path):
 
 
 # ---- 10. replay files are data, never code ---------------------------------------------------
-def _a_replay_file(tmp_path) -> Path:
-    report = run(["WP-2"], profile="ci", out=tmp_path / "out")
+@pytest.fixture(scope="module")
+def replay_source(tmp_path_factory) -> Path:
+    """One real counterexample file (a WP-3 control's), written once for the module."""
+    report = run(["WP-3"], profile="ci", out=tmp_path_factory.mktemp("replay") / "out")
     return Path(next(r.replay for r in report.results if r.replay))
 
 
-def test_a_hostile_replay_file_cannot_run_code(tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def replay_file(replay_source, tmp_path) -> Path:
+    copy = tmp_path / replay_source.name
+    copy.write_bytes(replay_source.read_bytes())
+    return copy
+
+
+def test_a_hostile_replay_file_cannot_run_code(tmp_path, monkeypatch, capsys, replay_file):
     marker = tmp_path / "PWNED"
     (tmp_path / "evil_mod.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    path = _a_replay_file(tmp_path)
+    path = replay_file
     record = json.loads(path.read_text())
     record["module"] = "evil_mod"  # what an old reader imported before validating anything
     path.write_text(json.dumps(record))
@@ -279,8 +289,8 @@ def test_a_hostile_replay_file_cannot_run_code(tmp_path, monkeypatch, capsys):
         (lambda r: r.update(extra=json.loads("[" * 80 + "]" * 80)), "nested deeper"),
     ],
 )
-def test_malformed_replay_files_are_one_line_usage_errors(tmp_path, capsys, mutate, words):
-    path = _a_replay_file(tmp_path)
+def test_malformed_replay_files_are_one_line_usage_errors(capsys, mutate, words, replay_file):
+    path = replay_file
     record = json.loads(path.read_text())
     mutate(record)
     path.write_text(json.dumps(record))
@@ -327,7 +337,7 @@ def test_exit_codes(tmp_path, monkeypatch, capsys):
             return Evidence(inst.net.contraction_factor(), 0.01, "<=")
 
     try:
-        assert main(["run", "WP-2"]) == 0
+        assert main(["run", "KG-1"]) == 0
         assert main(["run", "USR-WRONG"]) == 1
         assert main(["run", "USR-CRASHES"]) == 3
         assert main(["run", "NOPE-9"]) == 2
@@ -345,7 +355,7 @@ def test_exit_codes(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_one_line_usage_error(capsys):
-    assert main(["run", "WP-2", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert main(["run", "KG-1", "--scheduler", "tcp://127.0.0.1:9"]) == 2
     out = capsys.readouterr().out
     assert "cannot reach the Dask scheduler" in out and "Traceback" not in out
 

@@ -278,6 +278,14 @@ class WhpClaim(Claim):
     def delta(self, config: dict[str, Any]) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def resolution(self, config: dict[str, Any]) -> float:
+        """The violation rate p1 > delta the test must be able to exclude before the claim
+        "holds" (otherwise the verdict is inconclusive: underpowered). Default:
+        max(3 delta, delta + 0.1), or halfway to 1 when that would reach 1."""
+        delta = self.delta(config)
+        p1 = max(3.0 * delta, delta + 0.1)
+        return p1 if p1 < 1.0 else delta + (1.0 - delta) / 2.0
+
     def sample(self, config: dict[str, Any], seed: int):  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -13,7 +13,19 @@ def _draw_function(claim: Claim):
     return getattr(type(claim), "sample", None) or getattr(type(claim), "measure", None)
 
 
-_METHODS = ("check", "sample", "measure", "prove", "delta", "target", "prepare", "record", "describe_setting", "failed_hypotheses")
+_METHODS = (
+    "check",
+    "sample",
+    "measure",
+    "prove",
+    "delta",
+    "resolution",
+    "target",
+    "prepare",
+    "record",
+    "describe_setting",
+    "failed_hypotheses",
+)
 
 
 def validate(claim: Claim) -> None:

@@ -14,7 +14,7 @@ import torch
 from ..tolerances import FLOW_RTOL
 from .base import Budget, PerProfile, RateClaim
 from .registry import register
-from .training import RECORDS, SETTING, Run, _network, flow
+from .training_runs import RECORDS, SETTING, Run, _network, flow
 
 
 # ---- the width sweep shared by TD-3.rate, TD-5 and TD-6 ---------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -237,9 +238,11 @@ class SpectralNormTail(WhpClaim):
     source = "Initialization lemma (Davidson-Szarek / Gordon bound with Gaussian concentration)"
     statement = "P(||A(0)||_2 >= 2 sqrt(m) + t) <= exp(-t^2/2)"
     constant = 2.0
+    # t = 2 and 3 make delta = exp(-t^2/2) = 0.135 and 0.011: the claim says something there
+    # (at t = 0.25 or 1, delta = 0.97 or 0.61 is nearly vacuous)
     budget = PerProfile(
-        ci=Budget(configs=tuple({"m": m, "t": t} for m in (16, 64, 256) for t in (0.25, 1.0))),
-        thorough=Budget(configs=tuple({"m": m, "t": t} for m in (16, 64, 256, 1024) for t in (0.1, 0.25, 1.0, 2.0))),
+        ci=Budget(configs=tuple({"m": m, "t": t} for m in (16, 64, 256) for t in (2.0, 3.0)), draws=200),
+        thorough=Budget(configs=tuple({"m": m, "t": t} for m in (16, 64, 256, 1024) for t in (1.0, 2.0, 3.0, 4.0)), draws=2000),
     )
 
     def delta(self, config) -> float:
@@ -275,54 +278,59 @@ class SpectralNormTailWrongConstant(SpectralNormTail):
     draws_of = "WP-5"
 
 
+def near_identity_network(m: int, d: int, gamma: float, rho: float, seed: int) -> ImplicitNetwork:
+    """A near-identity layer scaled to contraction factor ``rho`` exactly: there the bound rho^L
+    is attained (for a Gaussian layer the measured rate is far below rho, so it would test nothing)."""
+    g = torch.Generator().manual_seed(int(seed))
+    U = torch.randn(m, d, generator=g, dtype=torch.float64)
+    A = torch.eye(m, dtype=torch.float64) + 0.01 * torch.randn(m, m, generator=g, dtype=torch.float64) / math.sqrt(m)
+    u = torch.randn(m, generator=g, dtype=torch.float64)
+    A = A * (rho * math.sqrt(m) / (gamma * spectral_norm(A)))
+    return ImplicitNetwork.from_arrays(U, A, u, gamma=gamma)
+
+
+@lru_cache(maxsize=256)
+def _depth_errors(setting: tuple, depth: int, seed: int) -> tuple[float, float]:
+    """WP-6's two errors at one depth, cached by what they depend on: (m, n, d, gamma, rho)."""
+    from .gradients import unrolled_jacobian
+
+    m, n, d, gamma, rho = setting
+    net, X = near_identity_network(m, d, gamma, rho, seed), sphere(n, d, 7)
+    eq = net.equilibrium(X, tol=TIGHT_SOLVE)
+    fwd = float((row_norms(net.unrolled(X, depth) - eq.Z) / row_norms(eq.Z)).max())
+    B = net.backward_vectors(X, equilibrium=eq, tol=TIGHT_SOLVE)
+    J_star = net.gradient_scale * torch.einsum("nm,nk->nmk", B, eq.Z).reshape(X.shape[0], -1)
+    return fwd, relative_error(unrolled_jacobian(net, X, depth), J_star)
+
+
 @register
 class DepthConvergence(RateClaim):
-    """On a near-identity layer scaled to rho = 0.6, measures max(forward relative error of z^L,
-    relative Frobenius error of the unrolled-autograd Jacobian against the implicit one) at each
-    depth L and fits its log-rate."""
+    """On a near-identity layer scaled to rho = 0.6, measures the forward relative error
+    max_i ||z^L_i - z*_i|| / ||z*_i|| at each depth L and fits its log-rate against log rho."""
 
     id = "WP-6"
-    title = "Depth-L weight-tied networks approach the equilibrium, and their gradients the implicit gradient, at rate rho^L"
-    source = "'Infinitely many layers' (Sec. 2): Banach iteration from z^0 = 0, and its derivative"
-    statement = "max(||z^L - z*|| / ||z*||, ||J_L - J*||_F / ||J*||_F) = O(rho^L)"
+    title = "Depth-L weight-tied networks approach the equilibrium at rate rho^L"
+    source = "'Infinitely many layers' (Sec. 2): Banach iteration from z^0 = 0"
+    statement = "||z^L - z*|| / ||z*|| = O(rho^L)"
     fit = "geometric"
     variable = "L"
     rho = 0.6
     exponent = math.log(0.6)
-    exponent_tol = 0.1
-    exponent_tol_why = "the unrolled gradient error carries a factor L (L rho^L): over L = 4..32 that bends the log-rate by ~0.06"
+    exponent_tol = 0.02
+    exponent_tol_why = "the near-identity layer attains rho on its active coordinates; 0.02 covers the first layers' transient"
     budget = PerProfile(
         ci=Budget(grid=(4, 8, 12, 16, 20, 24, 28, 32), seeds=4),
         thorough=Budget(grid=(4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44), seeds=12),
     )
     m, n, d, gamma = 48, 4, 5, 0.25
 
-    def network(self, seed: int) -> ImplicitNetwork:
-        """A near-identity layer scaled to rho = 0.6 exactly: there the bound rho^L is attained
-        (for a Gaussian layer the measured rate is far below rho, so it would test nothing)."""
-        g = torch.Generator().manual_seed(int(seed))
-        U = torch.randn(self.m, self.d, generator=g, dtype=torch.float64)
-        A = torch.eye(self.m, dtype=torch.float64) + 0.01 * torch.randn(self.m, self.m, generator=g, dtype=torch.float64) / math.sqrt(
-            self.m
-        )
-        u = torch.randn(self.m, generator=g, dtype=torch.float64)
-        A = A * (self.rho * math.sqrt(self.m) / (self.gamma * spectral_norm(A)))
-        return ImplicitNetwork.from_arrays(U, A, u, gamma=self.gamma)
-
-    def inputs(self) -> torch.Tensor:
-        return sphere(self.n, self.d, 7)
+    def errors(self, depth: int, seed: int) -> tuple[float, float]:
+        """(forward relative error, relative Frobenius error of the unrolled-autograd Jacobian),
+        cached by depth and seed (WP-6, WP-6.grad and their controls read the same numbers)."""
+        return _depth_errors((self.m, self.n, self.d, self.gamma, self.rho), int(depth), int(seed))
 
     def measure(self, x: int, seed: int) -> float:
-        from .gradients import unrolled_jacobian
-
-        net, X = self.network(seed), self.inputs()
-        eq = net.equilibrium(X, tol=TIGHT_SOLVE)
-        fwd = float((row_norms(net.unrolled(X, x) - eq.Z) / row_norms(eq.Z)).max())
-        B = net.backward_vectors(X, equilibrium=eq, tol=TIGHT_SOLVE)
-        J_star = net.gradient_scale * torch.einsum("nm,nk->nmk", B, eq.Z).reshape(X.shape[0], -1)
-        J_L = unrolled_jacobian(net, X, x)
-        grad = relative_error(J_L, J_star)
-        return max(fwd, grad)
+        return self.errors(x, seed)[0]
 
     def describe_setting(self) -> dict:
         return {
@@ -342,6 +350,37 @@ class DepthConvergenceSquared(DepthConvergence):
     title = "Depth-L networks approach the equilibrium at rate rho^(2L)"
     why_false = "for a near-identity layer the contraction rho is attained on the active coordinates"
     source = "negative control"
-    statement = "max(forward, gradient relative error) = O(rho^(2L))"
+    statement = "||z^L - z*|| / ||z*|| = O(rho^(2L))"
     exponent = 2 * math.log(0.6)
     draws_of = "WP-6"
+
+
+@register
+class DepthGradientConvergence(DepthConvergence):
+    """The relative Frobenius error of the Jacobian by autograd through L unrolled layers
+    against the implicit one, divided by L, fitted against log rho: the unrolled backward pass
+    sums L terms, each off by a power of rho, so the error itself is of order L rho^L."""
+
+    id = "WP-6.grad"
+    title = "Gradients through L unrolled layers approach the implicit gradient at rate L rho^L"
+    source = "'Infinitely many layers' (Sec. 2): the derivative of the Banach iteration"
+    statement = "||J_L - J*||_F / ||J*||_F = O(L rho^L), i.e. (error / L) = O(rho^L)"
+    exponent_tol_why = "the near-identity layer attains rho on its active coordinates; 0.02 covers the first layers' transient"
+
+    def measure(self, x: int, seed: int) -> float:
+        return self.errors(x, seed)[1] / x
+
+
+@register
+class DepthGradientWithoutL(DepthGradientConvergence):
+    id = "WP-6.grad/ctl-no-L"
+    control_of = "WP-6.grad"
+    title = "Unrolled gradients approach the implicit gradient at rate rho^L (no factor L)"
+    why_false = (
+        "the L terms of the unrolled backward pass add up: the error is L rho^L, whose log-rate over L = 4..32 sits ~0.06 above log rho"
+    )
+    source = "negative control (the form stated before revision 2 of the mathematics)"
+    statement = "||J_L - J*||_F / ||J*||_F = O(rho^L)"
+
+    def measure(self, x: int, seed: int) -> float:
+        return self.errors(x, seed)[1]

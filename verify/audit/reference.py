@@ -64,7 +64,7 @@ class EarlyStopped(Reference):
         H0 = net.preactivation_offset(X)
         z0 = torch.zeros_like(H0) if Z0 is None else Z0
         res = picard(lambda Z: relu_layer(Z, net.A, H0, net.c), z0, tol=self.tol, max_iter=self.steps)
-        return net._package(res, H0, net.contraction_factor())
+        return net._package(res, H0, net.contraction_factor(), net._inputs(X))
 
 
 class Float32(Reference):

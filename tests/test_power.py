@@ -1,0 +1,144 @@
+"""Verdicts that say what they earned: the sequential whp test, tolerance-resting rate verdicts,
+the exact search's closeness, and resolution by mutation."""
+
+import math
+
+import numpy as np
+import pytest
+
+from theory.claims import Budget, Evidence, ExactClaim, PerProfile, RateClaim, WhpClaim
+from theory.domains import NetworkDomain
+from verify import Context
+from verify.mutate import mutants, resolve
+from verify.runner import run_claim
+from verify.stats import SequentialTest
+
+
+def test_sequential_test_thresholds_and_bound():
+    t = SequentialTest(0.1, 0.3, 0.001)
+    n0 = math.ceil(math.log(0.001) / math.log(0.7 / 0.9))
+    assert t.decide(0, n0 - 1) is None and t.decide(0, n0) == "holds"
+    assert t.upper_bound(0, n0) <= 0.3 < t.upper_bound(0, n0 - 1)  # holds <=> the bound excludes p1
+    assert t.decide(7, 7) == "refuted"
+    assert t.draws_to_hold(0, n0 - 3) == 3
+
+
+def test_sequential_test_false_alarms_stay_below_alpha_under_optional_stopping():
+    """At the boundary rate p = delta, stopping as soon as the test decides, the refutation
+    frequency stays below alpha (Ville); at p = p1 the "holds" frequency stays below alpha."""
+    rng = np.random.default_rng(1)
+    alpha, runs = 0.05, 2000
+
+    def verdicts(p):
+        out = []
+        for _ in range(runs):
+            t, k = SequentialTest(0.1, 0.3, alpha), 0
+            decision = None
+            for n in range(1, 400):
+                k += rng.random() < p
+                decision = t.decide(k, n)
+                if decision:
+                    break
+            out.append(decision)
+        return out
+
+    se = 3 * math.sqrt(alpha * (1 - alpha) / runs)
+    assert verdicts(0.1).count("refuted") / runs <= alpha + se
+    assert verdicts(0.3).count("holds") / runs <= alpha + se
+
+
+class _Bernoulli(WhpClaim):
+    """A planted whp claim: each draw violates with probability ``p`` (known)."""
+
+    id = "PLANT-WHP"
+    title = statement = "planted"
+    p = 0.3
+    budget = PerProfile(Budget(configs=({"x": 1},), draws=10))
+
+    def delta(self, config):
+        return 0.1
+
+    def sample(self, config, seed):
+        return np.random.default_rng(seed).random() < self.p
+
+    def check(self, violated):
+        return Evidence(float(violated), 0.5, "<=")
+
+
+def test_a_false_statement_with_few_draws_is_underpowered_not_holds():
+    """The issue's example in miniature: a violation rate of 0.3 against delta = 0.1, 10 draws:
+    never 'holds'; refuted or 'inconclusive: underpowered' with how many draws would decide."""
+    for seed in range(5):
+        res = run_claim(_Bernoulli(), Context.create("ci", seed, 0.01))
+        assert res.status in ("refuted", "inconclusive"), res.summary
+        if res.status == "inconclusive":
+            assert "underpowered" in res.summary and "more draws" in res.summary
+    more = type("Enough", (_Bernoulli,), {"p": 0.0, "budget": PerProfile(Budget(configs=({"x": 1},), draws=100))})()
+    res = run_claim(more, Context.create("ci", 0, 0.01))
+    assert res.status == "holds" and res.stats["draws"] < 100  # stopped as soon as it was decided
+    values = res.evidence["details"]["tests"][0]["values"]
+    assert len(values) == res.stats["draws"]  # every draw's value is kept
+
+
+class _Tight(ExactClaim):
+    """A planted exact claim with known slack 0.15: lhs = 0.85 max_i |x_i1| <= 1 on unit rows,
+    and the maximum 0.85 is attained (d = 1 rows are +-1)."""
+
+    id = "PLANT-EXACT"
+    title = statement = "planted"
+    domain = NetworkDomain(m=(2, 3), n=(1, 3), d=(1, 3))
+
+    def check(self, inst):
+        return Evidence(0.85 * float(np.abs(inst.X[:, 0]).max()), 1.0, "<=", 1e-12)
+
+
+def test_mutation_resolution_brackets_a_planted_slack():
+    res = resolve(_Tight(), Context.create("ci", None, 0.01))
+    assert res.applicable
+    assert res.smallest_refuted == 0.2 and res.largest_survivor == 0.1  # 0.1 < 0.15 < 0.2
+    survivors = [m for m in res.mutants if m.status != "refuted"]
+    assert all("slack" in m.explanation for m in survivors)
+
+
+class _Power(RateClaim):
+    """A planted rate: measure = x^-0.5 (1 + 0.01 noise), claimed O(x^-0.5) with no tolerance."""
+
+    id = "PLANT-RATE"
+    title = statement = "planted"
+    exponent = -0.5
+    exponent_tol = 0.0
+    budget = PerProfile(Budget(grid=(16, 32, 64, 128, 256), seeds=4))
+
+    def measure(self, x, seed):
+        return x**-0.5 * (1 + 0.01 * np.random.default_rng(seed).standard_normal())
+
+
+def test_rate_mutants_are_refuted_beyond_the_interval():
+    claim = _Power()
+    res = resolve(claim, Context.create("ci", None, 0.01))
+    assert res.smallest_refuted == 0.05  # the interval is far narrower than the smallest shift
+
+
+def test_every_kind_has_its_mutants():
+    assert [m.size for m in mutants(_Tight())] == [0.5, 0.2, 0.1, 0.05, 0.02, 0.01]
+    assert [m.size for m in mutants(_Power())] == [0.3, 0.2, 0.1, 0.05]
+    assert [round(m.size, 3) for m in mutants(_Bernoulli())] == [0.9, 0.667, 0.5]
+
+
+def test_a_rate_verdict_resting_on_its_tolerance_says_so():
+    class Shallow(_Power):
+        id = "PLANT-SHALLOW"
+        exponent = -0.6
+        exponent_tol = 0.15
+        exponent_tol_why = "planted pre-asymptotic bias"
+
+    res = run_claim(Shallow(), Context.create("ci", None, 0.01))
+    assert res.status == "holds" and res.stats["rests_on_tolerance"]
+    assert "holds within tolerance 0.15" in res.summary and "planted pre-asymptotic bias" in res.summary
+
+
+def test_exact_outcome_reports_how_close_the_search_came():
+    res = run_claim(_Tight(), Context.create("ci", None, 0.01))
+    assert res.status == "holds"
+    assert res.stats["closest_score"] == pytest.approx(0.15, abs=1e-9)
+    assert "closest normalized slack" in res.summary
