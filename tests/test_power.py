@@ -140,5 +140,5 @@ def test_a_rate_verdict_resting_on_its_tolerance_says_so():
 def test_exact_outcome_reports_how_close_the_search_came():
     res = run_claim(_Tight(), Context.create("ci", None, 0.01))
     assert res.status == "holds"
-    assert res.stats["closest_score"] == pytest.approx(0.15, abs=1e-9)
-    assert "closest normalized slack" in res.summary
+    assert res.stats["closest_normalized_slack"] == pytest.approx(0.15, abs=1e-9)
+    assert "normalized slack 0.15" in res.summary

@@ -53,7 +53,7 @@ class _Tracked:
 
     def __init__(self, claim):
         self._claim = claim
-        self.checks, self.best, self.best_at = 0, math.inf, 0
+        self.checks, self.best, self.best_at, self.best_slack = 0, math.inf, 0, math.nan
 
     def __getattr__(self, name):
         return getattr(self._claim, name)
@@ -63,15 +63,16 @@ class _Tracked:
         self.checks += 1
         score = self._claim.target(ev)
         if score < self.best:
-            self.best, self.best_at = score, self.checks
+            self.best, self.best_at, self.best_slack = score, self.checks, ev.normalized_slack
         return ev
 
     def closeness(self) -> dict:
-        """The closest normalized slack (< 0: violated; its scale is that of both sides), the
-        check at which it was found, and whether it came in the last fifth of the search
-        (the budget ran out while the search was still getting closer)."""
+        """How close the search came: the normalized slack (slack + tolerance over the larger
+        side; < 0 is a violation) of the instance the search's target ranked closest, the check
+        at which it was found, and whether that came in the last fifth of the search (the
+        budget ran out while the search was still getting closer)."""
         return {
-            "closest_score": self.best,
+            "closest_normalized_slack": self.best_slack,
             "closest_at_check": self.best_at,
             "still_improving": self.checks >= 5 and self.best_at > 0.8 * self.checks,
         }
@@ -126,7 +127,7 @@ def run_exact(claim, ctx: Context) -> Outcome:
     if stats["checked"] == 0:
         return Outcome(INCONCLUSIVE, f"no applicable instance in {stats['calls']} tries", None, stats)
     ev = worst[0]
-    near = f"closest normalized slack {stats['closest_score']:.3g} at check {stats['closest_at_check']}" + (
+    near = f"normalized slack {stats['closest_normalized_slack']:.3g} at check {stats['closest_at_check']}" + (
         ", still improving when the budget ran out" if stats["still_improving"] else ""
     )
     return Outcome(HOLDS, f"no violation in {stats['checked']} instances; closest: {inequality(ev)}; {near}", ev, stats, worst[1])

@@ -132,7 +132,7 @@ def _explain(claim: Claim, original: Result, mutant: Result) -> str:
     """Why a surviving mutant may be true: the slack the original measured."""
     stats, ev = original.stats or {}, original.evidence or {}
     if claim.kind is Kind.EXACT:
-        s = stats.get("closest_score")
+        s = stats.get("closest_normalized_slack")
         return f"bound has slack: the search's closest normalized slack was {s:.3g}" if s is not None else "no applicable instance"
     if claim.kind is Kind.RATE:
         fit = ev.get("details", {}).get("fit", {})
