@@ -84,6 +84,10 @@ class Snapshot:
     # stages included), a finer net than the record times for TD-3's Lmin and Lmax
     lambda_min_seen: float = math.nan
     lambda_max_seen: float = math.nan
+    # max ||A(s) - A(t_prev)||_F over every state evaluated since the previous record t_prev: with
+    # rho(A(s)) <= rho(A(t_prev)) + gamma ||A(s) - A(t_prev)||_F / sqrt(m) it bounds the
+    # contraction factor at every evaluated state, not only at the record times (TD-4)
+    move_since_record: float = math.nan
     output_layer_share: float = math.nan  # trace(G_u) / trace(G_A + G_u) when u is trained
     # min_ij |h_ij|: how close the nearest unit is to its ReLU kink
     kink_distance: float = math.nan
@@ -142,6 +146,7 @@ class Trainer:
         self._switches = torch.zeros(self.X.shape[0], net.m, dtype=torch.int64)
         self.evaluations = 0
         self._seen = [math.inf, -math.inf]
+        self._moved, self._A_last = 0.0, net.A
 
     # ---- one state -------------------------------------------------------------------
     def _net(self, A: torch.Tensor, u: torch.Tensor | None = None) -> ImplicitNetwork:
@@ -172,6 +177,7 @@ class Trainer:
         ev = torch.linalg.eigvalsh(G)
         lo, hi = float(ev[0]), float(ev[-1])
         self._seen = [min(self._seen[0], lo), max(self._seen[1], hi)]
+        self._moved = max(self._moved, float(torch.linalg.matrix_norm(A - self._A_last)))
         self.evaluations += 1
         return State(net, eq, B, f, r, G_A, net.weighted_gradient(B, eq.Z, r), G, lo, hi, grad_u, G_u)
 
@@ -183,6 +189,7 @@ class Trainer:
         dA = A - A0
         net, Z = st.net, st.eq.Z
         H = net.c * (Z @ net.A.T) + net.preactivation_offset(self.X)
+        moved, self._moved, self._A_last = self._moved, 0.0, A  # the next interval starts here
         return Snapshot(
             t=float(t),
             loss=0.5 * float(st.r @ st.r),
@@ -196,6 +203,7 @@ class Trainer:
             lambda_integral=integral,
             lambda_min_seen=self._seen[0],
             lambda_max_seen=self._seen[1],
+            move_since_record=moved,
             output_layer_share=share,
             kink_distance=float(H.abs().min()),
             max_switches=int(self._switches.max()),
@@ -205,6 +213,7 @@ class Trainer:
         self._Z = self._B = self._mask = None
         self._switches = torch.zeros(self.X.shape[0], self.net0.m, dtype=torch.int64)
         self._seen = [math.inf, -math.inf]
+        self._moved, self._A_last = 0.0, self.net0.A
         self.evaluations = 0
 
     @contextmanager

@@ -28,7 +28,7 @@ from .registry import register
 _n, _lam, _delta, _C = sp.symbols("n lambda_0 delta C", positive=True)
 #: The width formula of KG-4, with lambda_0 in units of the Gram's diagonal g (scale-free).
 M_STAR = _C * _n**2 * sp.log(_n / _delta) / _lam**2
-_m_star = sp.lambdify((_C, _n, _lam, _delta), M_STAR, "math")
+m_star = sp.lambdify((_C, _n, _lam, _delta), M_STAR, "math")  # (C, n, lambda_0 / g, delta) -> m*
 
 GAMMA = 0.25
 DELTA = 0.1
@@ -89,7 +89,7 @@ def calibrate(budget: CalibrationBudget, seed: int, factor: float = 0.75) -> Pre
     per, boot_C = [], []
     for n, d, ds in budget.datasets:
         _, lam0, g = dataset(n, d, ds)
-        base = _m_star(1.0, n, lam0 / g, DELTA)
+        base = m_star(1.0, n, lam0 / g, DELTA)
         rows, values, m_c = [], [], None
         for w in WIDTHS:
             vals = [lambda_min_at_init(n, d, ds, w, s) for s in cal_seeds]
@@ -123,7 +123,7 @@ def calibrate(budget: CalibrationBudget, seed: int, factor: float = 0.75) -> Pre
     configs: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for p in per:
-        m = math.ceil(_m_star(C_hat, p["n"], p["lambda_0/g"], DELTA))
+        m = math.ceil(m_star(C_hat, p["n"], p["lambda_0/g"], DELTA))
         p["m_star"] = m
         (configs if m <= budget.max_width else skipped).append({"n": p["n"], "d": p["d"], "data_seed": p["data_seed"], "m": m})
     report = {
