@@ -53,6 +53,30 @@ def false_alarms(session):
     session.run("python", "-m", "verify", "calibrate", "--seeds", "20", *session.posargs)
 
 
+@nox.session(name="report-screenshot")
+def report_screenshot(session):
+    """Render verify-out/report.html in headless Chromium (Debian's chromium package; run
+    `nox -s verify` first) and save verify-out/report.png: the report as a person sees it."""
+    import shutil
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        session.error("needs Chromium: apt-get install chromium")
+    page = Path("verify-out/report.html").resolve()
+    if not page.exists():
+        session.error("no verify-out/report.html: run `nox -s verify` first")
+    session.run(
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1280,4000",
+        f"--screenshot={Path('verify-out/report.png').resolve()}",
+        page.as_uri(),
+        external=True,
+    )
+
+
 @nox.session
 def mutate(session):
     """Resolution by mutation: near-miss variants of every claim under the ci profile (mutate-out/)."""

@@ -93,3 +93,26 @@ def test_the_project_cites_its_own_docs_not_files_outside_it():
 def test_no_private_hypothesis_attributes():
     users = [p.relative_to(ROOT).as_posix() for pk in PACKAGES for p in _modules(pk) if "_hypothesis_internal" in p.read_text()]
     assert not users, users
+
+
+def test_help_starts_without_loading_torch():
+    code = "import sys; from verify.cli import main; main(['--help']); print('torch' in sys.modules, 'theory' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout.strip().splitlines()[-1]
+    assert out == "False False", out
+
+
+def test_cli_profile_names_match_the_claims():
+    from verify.names import PROFILE_NAMES as CLI_NAMES
+
+    assert CLI_NAMES == PROFILE_NAMES
+
+
+def test_a_ci_run_leaves_the_working_folder_clean(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "verify", "run", "WP-3"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert list(tmp_path.iterdir()) == []

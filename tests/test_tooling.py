@@ -77,3 +77,21 @@ def test_figures_draw_from_results_and_skip_what_did_not_run(tmp_path):
     saved = json.loads((tmp_path / "gram_concentration.json").read_text())
     assert saved["fit"]["slope"] == pytest.approx(-0.5, abs=1e-6)
     assert loss_curves(results, tmp_path) is None  # TD-1 did not run
+
+
+def test_report_html_is_self_contained_and_structured(tmp_path):
+    """report.html beside report.md: one file, figures embedded, a table per run, a section per
+    claim, the legend; nothing it links to lives outside it."""
+    import re
+
+    from verify.cli import main
+
+    out = tmp_path / "out"
+    assert main(["run", "KG-1", "WP-3", "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert page.count("<table>") == 1 and page.count("<tr") == 1 + 5  # header + KG-1, 2 controls, WP-3, 1 control
+    for cid in ("KG-1", "WP-3"):
+        assert f'<h2 id="{cid}">' in page
+    assert 'class="legend"' in page
+    assert not re.search(r'(src|href)="(?!data:)', page)  # no external resources

@@ -27,17 +27,22 @@ import importlib
 import sys
 
 from rich.console import Console
-from rich.table import Table
-
-from theory.claims import PROFILE_NAMES, all_claims
-from theory.errors import InputError, MissingDependencyError
 
 from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NOT_AS_EXPECTED, EXIT_OK, EXIT_USAGE, UsageError
+from .names import PROFILE_NAMES
 
 console = Console(highlight=False, soft_wrap=True)
 
 
 def _cmd_list(args) -> int:
+    from rich.table import Table
+
+    from theory.claims import all_claims
+
+    if not sys.stdout.isatty():  # a plain, pipe-friendly line per claim
+        for c in all_claims():
+            print(f"{'  ' if c.is_control else ''}{c.id}\t{c.kind.value}\t{c.title}")
+        return 0
     table = Table(title="Claims (controls indented)")
     for col in ("id", "kind", "title", "source", "hypotheses"):
         table.add_column(col, overflow="fold")
@@ -306,6 +311,15 @@ def _import(module: str) -> None:
         raise UsageError(f"--import {module} failed: {type(exc).__name__}: {exc}") from None
 
 
+def _is_usage_error(exc: BaseException) -> bool:
+    """Bad usage or input (exit 2): ours, the library's typed input errors, a missing file."""
+    if isinstance(exc, (UsageError, FileNotFoundError)):
+        return True
+    from theory.errors import InputError, MissingDependencyError
+
+    return isinstance(exc, (InputError, MissingDependencyError))
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit code (see the module docstring)."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -318,15 +332,16 @@ def main(argv: list[str] | None = None) -> int:
         for mod in args.imports:
             _import(mod)
         return args.func(args)
-    except (UsageError, InputError, MissingDependencyError, FileNotFoundError) as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        return EXIT_USAGE
     except KeyboardInterrupt:
         out = getattr(args, "out", None)
         where = f"; the completed claims are in {out}/results.jsonl: `python -m verify run --resume --out {out}` finishes" if out else ""
         console.print(f"[bold red]interrupted[/]{where}")
         return EXIT_INTERRUPTED
-    except Exception as exc:  # a bug of ours: one line, and where to look
+    except Exception as exc:
+        if _is_usage_error(exc):
+            console.print(f"[bold red]error:[/] {exc}")
+            return EXIT_USAGE
+        # a bug of ours: one line, and where to look
         console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (rerun with VERIFY_TRACEBACK=1 for the traceback)")
         import os
 

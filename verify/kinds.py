@@ -20,7 +20,7 @@ from hypothesis import seed as hypothesis_seed
 from theory.claims import Claim, Evidence, Kind, NotApplicable
 
 from .context import Context, seed_of
-from .profiles import hypothesis_settings
+from .profiles import hypothesis_settings, keep_working_folder_clean
 from .records import ERROR, HOLDS, INCONCLUSIVE, REFUTED, Outcome
 from .stats import SequentialTest, fit_exponent, violation_test
 from .store import file_stem
@@ -108,6 +108,7 @@ def run_exact(claim, ctx: Context) -> Outcome:
         if not ev.holds:
             raise _Violation(instance, ev)
 
+    keep_working_folder_clean(ctx.profile)
     # a user claim may bring its own strategy (instances()); the catalog declares domains
     strategy = claim.instances() if callable(getattr(claim, "instances", None)) else for_domain(claim.domain)
     test = given(strategy)(body)

@@ -74,3 +74,24 @@ def hypothesis_settings(
 
 for _p in PROFILES.values():
     settings.register_profile(f"verify-{_p.name}", hypothesis_settings(_p))
+
+
+_SCRATCH: list = []
+
+
+def keep_working_folder_clean(profile: Profile) -> None:
+    """A profile without an example database (ci) promises to leave nothing behind, but
+    Hypothesis caches the constants it collects under ``.hypothesis/`` in the current folder;
+    point its storage at a scratch folder of this process instead (removed at exit)."""
+    if profile.database or _SCRATCH:
+        return
+    import atexit
+    import shutil
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    scratch = tempfile.mkdtemp(prefix="verify-hypothesis-")
+    _SCRATCH.append(scratch)
+    set_hypothesis_home_dir(scratch)
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from theory.claims import Claim, Kind, all_claims
+from theory.claims import Claim, Kind, all_claims, get
 
 from . import serialize
 from .context import Context
@@ -38,6 +38,8 @@ def run_claim(claim: Claim, ctx: Context) -> Result:
     except Exception as exc:  # a crash in a check is a finding, never a pass
         status, summary, ev, stats, instance = ERROR, f"{type(exc).__name__}: {exc}", None, {"traceback": traceback.format_exc()}, None
     ok = status == expected
+    if claim.draws_of:
+        stats["reuses"] = claim.draws_of
     if claim.is_control and status == HOLDS:
         summary = "NOT refuted: this check lacks power. " + summary
     elif claim.is_control and status == REFUTED:
@@ -162,22 +164,24 @@ def _run(ids, profile, seed, folder: RunFolder | None, on_result, on_start, cont
         header, records = read_records(folder.path)
         if header is None:
             raise OutputError(f"{folder.path} has no run header to resume")
-        profile, seed, ids, controls = header["profile"], header["seed"], header["ids"], header["controls"]
+        profile, seed, controls = header["profile"], header["seed"], header["controls"]
         prof = get_profile(profile)
+        claims = _recorded_selection(header)
         done = {r["id"]: Result.from_dict(r) for r in records}
-    claims = select(ids, controls=controls)
+    else:
+        claims = select(ids, controls=controls)
     statistical, alpha = statistical_level(claims, prof.alpha)
     if folder is not None and not folder.resume:
-        folder.write_header(
-            {
-                "profile": prof.name,
-                "seed": seed,
-                "ids": list(ids or []),
-                "controls": controls,
-                "alpha_per_test": alpha,
-                "started": time.time(),
-            }
-        )
+        header = {
+            "profile": prof.name,
+            "seed": seed,
+            "ids": list(ids or []),
+            "selected": [c.id for c in claims],
+            "controls": controls,
+            "alpha_per_test": alpha,
+            "started": time.time(),
+        }
+        folder.write_header(header)
     todo = [c for c in claims if c.id not in done]
 
     def record(res: Result) -> None:
@@ -225,12 +229,24 @@ def write_summary(folder: Path, report: Report) -> Path:
     return path
 
 
+def _recorded_selection(header: dict) -> list[Claim]:
+    """The claims a recorded run selected, exactly (not what the registry selects today)."""
+    if "selected" not in header:  # written before the header recorded its selection
+        return select(header["ids"] or None, controls=header["controls"])
+    try:
+        return [get(cid) for cid in header["selected"]]
+    except KeyError as exc:
+        raise OutputError(
+            f"the run selected a claim that is not registered now ({exc}); pass --import MODULE for your own claims"
+        ) from None
+
+
 def report_from_records(folder: Path) -> Report:
     """The report of the run recorded in ``folder/results.jsonl`` (complete or interrupted)."""
     header, records = read_records(folder)
     if header is None:
         raise OutputError(f"{folder} holds no run records (results.jsonl)")
-    claims = select(header["ids"] or None, controls=header["controls"])
+    claims = _recorded_selection(header)
     prof = get_profile(header["profile"])
     statistical, alpha = statistical_level(claims, prof.alpha)
     by_id = {r["id"]: Result.from_dict(r) for r in records}

@@ -55,6 +55,9 @@ def atomic_write(path: Path, text: str) -> None:
     then renamed over ``path``."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # an ordinary file's permissions, not mkstemp's private 0600
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
             fh.flush()
