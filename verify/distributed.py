@@ -65,7 +65,7 @@ def run_group(ids, profile, seed, alpha, out, imports=(), threads=None) -> list[
 
 def _lost(cid: str, exc: BaseException) -> Result:
     claim = get(cid)
-    expected = REFUTED if claim.is_control or claim.finding else HOLDS
+    expected = REFUTED if claim.is_control or claim.finding or claim.expect == REFUTED else HOLDS
     why = f"worker lost ({type(exc).__name__}: {exc}); the claim did not run to a verdict"
     return Result(cid, claim.title, claim.kind.value, claim.control_of, ERROR, expected, False, why, None, {"error": repr(exc)})
 

@@ -30,7 +30,7 @@ from .store import RunFolder, counterexample_path, read_records
 def run_claim(claim: Claim, ctx: Context) -> Result:
     """One claim's verdict (a crash in its check is an ``error`` verdict, never a pass); a
     refutation is written as a replay file when the context has an output folder."""
-    expected = REFUTED if claim.is_control or claim.finding else HOLDS
+    expected = REFUTED if claim.is_control or claim.finding or claim.expect == REFUTED else HOLDS
     t0 = time.perf_counter()
     try:
         outcome = RUNNERS[claim.kind](claim, ctx)
@@ -48,6 +48,10 @@ def run_claim(claim: Claim, ctx: Context) -> Result:
         summary = "FINDING, the claim is false here: " + summary
     elif claim.finding:
         summary = "a recorded finding did not reproduce: " + summary
+    elif claim.expect == REFUTED and status == REFUTED:
+        summary = "refuted, as its author expected: " + summary
+    elif claim.expect == REFUTED:
+        summary = "expected refuted, but: " + summary
     res = Result(
         claim.id,
         claim.title,

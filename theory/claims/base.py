@@ -202,6 +202,9 @@ class Claim:
     why_false: ClassVar[str] = ""
     conjecture: ClassVar[bool] = False  # not in the paper: a new claim under test
     draws_of: ClassVar[str | None] = None  # reuse this claim's cached draws/values (same sample/measure)
+    # "refuted": a statement its author believes false; the run expects it refuted (like a
+    # control, without being one) and reports it as expected-refuted
+    expect: ClassVar[str] = "holds"
     # a claim of the mathematics this suite has refuted: why, and the counterexample. The runner then
     # expects "refuted" (the finding must keep reproducing) and reports it as a finding.
     finding: ClassVar[str] = ""

@@ -43,6 +43,8 @@ def validate(claim: Claim) -> None:
         )
     if isinstance(claim, RateClaim) and len(claim.budget.ci.grid) < 3:
         raise ValueError(f"{claim.id}: a rate claim needs budget = PerProfile(Budget(grid=(x1, x2, x3, ...), seeds=N)) with >= 3 sizes")
+    if claim.expect not in ("holds", "refuted", ""):
+        raise ValueError(f"{claim.id}: expect must be 'holds' or 'refuted', got {claim.expect!r}")
     if claim.draws_of is not None:
         owner = _REGISTRY.get(claim.draws_of)
         if owner is None:
