@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (registers the catalog)
     kernel_definiteness,
     kernel_init,
     kernels,
+    span_target,
     training,
     training_rates,
     well_posedness,

@@ -27,7 +27,7 @@ from ..generalization import bound_terms, rademacher_norms, radius, ramp_loss, s
 from ..instances import NetworkInstance
 from ..kernel import limiting_gram, limiting_gram_diagonal
 from ..network import ImplicitNetwork
-from .base import Budget, Evidence, ExactClaim, PerProfile, Prepared, RateClaim, WhpClaim
+from .base import Budget, Evidence, ExactClaim, PerProfile, Prepared, WhpClaim
 from .registry import register
 
 GAMMA, KAPPA, WIDTH = 0.25, 1.0, 256
@@ -321,55 +321,3 @@ class StructuredLabelsAgainstRandom(StructuredLabels):
     statement = "GE-3 with the structured labels replaced by one random labeling"
     reference = "random"
     draws_of = "GE-3"
-
-
-@lru_cache(maxsize=1)
-def _centers():
-    C = torch.from_numpy(data.unit_sphere(5, 5, seed=21))
-    a = torch.from_numpy(np.random.default_rng(22).standard_normal(5))
-    return C, a
-
-
-@register
-class SpanTargetRate(RateClaim):
-    """Labels n random inputs with a fixed target in the span of G_inf and measures sqrt(4 g y^T
-    G_inf^-1 y / n), fitting its slope in n."""
-
-    id = "GE-4"
-    title = "For a target in the span of G_inf the complexity term decays like n^-1/2"
-    source = "Corollary of the generalization theorem (arbitrarily small generalization error)"
-    statement = "y = sum_k a_k G_inf(., c_k) => sqrt(4 g y^T G_inf^-1 y / n) = O(n^-1/2)"
-    exponent = -0.5
-    bound = "upper"
-    exponent_tol = 0.15
-    exponent_tol_why = "y^T G^-1 y increases toward the target's RKHS norm a^T G_inf(C, C) a and saturates: the slope starts above -1/2"
-    variable = "n"
-    budget = PerProfile(ci=Budget(grid=(16, 32, 64, 128, 256), seeds=3), thorough=Budget(grid=(16, 32, 64, 128, 256, 512, 1024), seeds=8))
-
-    def labels(self, X: torch.Tensor, seed: int) -> torch.Tensor:
-        C, a = _centers()
-        n = X.shape[0]
-        G = limiting_gram(torch.cat([X, C]), gamma=GAMMA, kappa=KAPPA)
-        return G[:n, n:] @ a
-
-    def measure(self, x: int, seed: int) -> float:
-        X = torch.from_numpy(data.unit_sphere(x, 5, seed=seed))
-        y = self.labels(X, seed)
-        G = limiting_gram(X, gamma=GAMMA, kappa=KAPPA)
-        return math.sqrt(4 * float(G[0, 0]) * radius(G, y) ** 2 / x)
-
-    def describe_setting(self) -> dict:
-        return {"d": 5, "centers": 5, "gamma": GAMMA, "kappa": KAPPA}
-
-
-@register
-class SpanTargetRateRandomLabels(SpanTargetRate):
-    id = "GE-4/ctl-random-labels"
-    control_of = "GE-4"
-    title = "The complexity term of random labels decays like n^-1/2"
-    why_false = "random signs have y^T G_inf^-1 y growing like n (no bounded RKHS norm): the term stays of order one"
-    source = "negative control"
-    statement = "y = random signs => sqrt(4 g y^T G_inf^-1 y / n) = O(n^-1/2)"
-
-    def labels(self, X: torch.Tensor, seed: int) -> torch.Tensor:
-        return torch.from_numpy(np.random.default_rng(seed + 1).choice([-1.0, 1.0], size=X.shape[0]))
