@@ -25,6 +25,15 @@ def tests(session):
     session.run("pytest", "-m", "slow or not slow", *session.posargs)
 
 
+@nox.session(venv_backend="none")
+def dev(session):
+    """A virtual environment in .venv with the project (editable) and every extra, for your own
+    shell: `. .venv/bin/activate`, then `python -m verify ...` or `pytest`."""
+    session.run("python", "-m", "venv", ".venv")
+    session.run(".venv/bin/python", "-m", "pip", "install", TORCH, external=True)
+    session.run(".venv/bin/python", "-m", "pip", "install", "-e", ".[dev,audit]", external=True)
+
+
 @nox.session(name="tests-fast")
 def tests_fast(session):
     """The fast tier only (under 2 minutes on 2 cores): what to run while developing."""

@@ -68,14 +68,20 @@ def loss_curves(results: list[dict], folder: Path) -> Path | None:
     data = {"m": m, "setting": config, "runs": []}
     for i, rec in enumerate(test["records"]):  # the runner's draws, as recorded in the evidence
         x, y = np.array(rec["lambda0_t"]), np.array(rec["loss_ratio"])
-        ax.semilogy(x, y, color="tab:blue", alpha=0.45, lw=1, label="gradient flow runs" if i == 0 else None)
+        ax.semilogy(
+            x, y, ".-", color="tab:blue", alpha=0.45, lw=0.8, ms=4, label="one run per initialization seed (records)" if i == 0 else None
+        )
         data["runs"].append({"seed": rec["seed"], "lambda0_t": x.tolist(), "ratio": y.tolist()})
     xs = np.linspace(0, max(max(r["lambda0_t"]) for r in data["runs"]), 200)
     ax.semilogy(xs, np.exp(-xs), "k--", lw=2, label=r"TD-1: $e^{-\lambda_0 t}$")
     ax.semilogy(xs, np.exp(-3 * xs), "r:", lw=2, label=r"control: $e^{-3\lambda_0 t}$")
     ax.set_xlabel(r"$\lambda_0 t$")
     ax.set_ylabel(r"$\|r(t)\|^2 / \|r(0)\|^2$")
-    ax.set_title(f"Gradient flow on A alone (m = {m}, n = {config['n']}, gamma = {config['gamma']})")
+    ax.set_title(
+        f"TD-1: gradient flow on A alone, {len(data['runs'])} initializations (m = {m}, n = {config['n']}, gamma = {config['gamma']}, "
+        f"kappa = {config['kappa']}); points: the {len(data['runs'][0]['lambda0_t'])} records of each run",
+        fontsize=8,
+    )
     ax.legend()
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, data, folder, "loss_curves")
@@ -99,7 +105,12 @@ def gram_concentration(results: list[dict], folder: Path) -> Path | None:
     _width_ticks(ax, xs)
     ax.set_xlabel("width m")
     ax.set_ylabel(r"$\|G(0) - G_\infty\|_2$")
-    ax.set_title(f"KG-3: Gram concentration (interval [{fit['lower']:.2f}, {fit['upper']:.2f}])")
+    setting = det.get("setting", {})
+    ax.set_title(
+        f"KG-3 (n = {setting.get('n')}, d = {setting.get('d')}, gamma = {setting.get('gamma')}): slope interval "
+        f"[{fit['lower']:.2f}, {fit['upper']:.2f}], seed bootstrap at level {fit['level']:.4g} each side",
+        fontsize=8,
+    )
     ax.legend()
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, {"xs": xs.tolist(), "values": values.tolist(), "fit": fit}, folder, "gram_concentration")
@@ -144,19 +155,44 @@ def bound_vs_test_loss(results: list[dict], folder: Path) -> Path | None:
     prepared = (r or {}).get("evidence", {}).get("details", {}).get("prepared", {})
     if "table" not in prepared:
         return None
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import ScalarFormatter
+
     rows = prepared["table"]
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(8.4, 4.2))
+    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    colors = {}
     for name in sorted({row["data"] for row in rows}):
         sel = sorted((row for row in rows if row["data"] == name), key=lambda row: row["n"])
         ns = [row["n"] for row in sel]
-        (line,) = ax.loglog(ns, [row["bound"] for row in sel], "o-", label=f"{name}: GE-1 bound")
-        ax.loglog(ns, [row["test_loss"] for row in sel], "s--", color=line.get_color(), label=f"{name}: test ramp loss")
+        bar = ax.errorbar(ns, [row["bound"] for row in sel], yerr=[row.get("bound_sd", 0.0) for row in sel], fmt="o-", capsize=3)
+        colors[name] = bar.lines[0].get_color()
+        ax.errorbar(
+            ns,
+            [row["test_loss"] for row in sel],
+            yerr=[row.get("test_loss_sd", 0.0) for row in sel],
+            fmt="s--",
+            capsize=3,
+            color=colors[name],
+        )
+    ax.axhline(1.0, color="k", lw=1.5)
+    ax.text(ns[0], 1.04, "ramp loss maximum: a bound above this line says nothing", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(ScalarFormatter())
     _width_ticks(ax, sorted({row["n"] for row in rows}))
     ax.set_xlabel("training set size n")
-    ax.set_ylabel("ramp loss")
-    ax.set_title("GE-1: generalization bound against measured test loss")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.set_ylabel("ramp loss (mean +- sd over seeds)")
+    seeds = rows[0].get("seeds", "?")
+    ax.set_title(
+        f"GE-1 bound (solid) vs test ramp loss (dashed); m = {prepared.get('width')}, gamma = {prepared.get('gamma')}, "
+        f"kappa = 1, delta = {prepared.get('delta')}, {seeds} seeds",
+        fontsize=9,
+    )
+    handles = [Line2D([], [], color=c, marker="o", label=name) for name, c in colors.items()]
+    handles += [Line2D([], [], color="gray", ls="-", label="bound"), Line2D([], [], color="gray", ls="--", label="test loss")]
+    ax.legend(handles=handles, fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, {"rows": rows}, folder, "bound_vs_test_loss")
 

@@ -118,6 +118,9 @@ def _table(names=("teacher", "digits", "random"), ns=(25, 50, 100, 200), seeds=3
                     **{
                         k: float(np.mean([getattr(r, k) for r in rs])) for k in ("test_loss", "bound", "complexity", "confidence", "radius")
                     },
+                    "test_loss_sd": float(np.std([r.test_loss for r in rs], ddof=1)),
+                    "bound_sd": float(np.std([r.bound for r in rs], ddof=1)),
+                    "seeds": seeds,
                 }
             )
     return rows
