@@ -142,3 +142,20 @@ def test_exact_outcome_reports_how_close_the_search_came():
     assert res.status == "holds"
     assert res.stats["closest_normalized_slack"] == pytest.approx(0.15, abs=1e-9)
     assert "normalized slack 0.15" in res.summary
+
+
+@pytest.mark.slow
+def test_the_issues_false_loss_decay_statement_never_holds_at_ci():
+    """exp(-2.5 lambda_0 t) with TD-1's horizon and draws: refuted, or inconclusive with the
+    numbers; never 'holds' (it came back 'holds' with 3 violations in 10 runs before)."""
+    from theory.claims.training import LossDecay
+
+    class Faster(LossDecay):
+        id = "USR-DECAY-2.5"
+        title = statement = "||r(t)||^2 <= exp(-2.5 lambda_0 t) ||r(0)||^2 whp"
+        rate = 2.5
+
+    res = run_claim(Faster(), Context.create("ci", None, 0.01 / 16))
+    assert res.status in ("refuted", "inconclusive"), res.summary
+    test = res.evidence["details"]["tests"][0]
+    assert test["violations"] > 0 and len(test["values"]) == test["draws"]

@@ -126,7 +126,9 @@ def lambda_min_vs_width(results: list[dict], folder: Path) -> Path | None:
     per = [p for p in per if p.get("lambda_min")]
     if not per:
         return None
-    p = max(per, key=lambda q: len(q["widths"]))  # the data set whose calibration went widest
+    tested = {t["config"].get("n") for t in (r or {}).get("evidence", {}).get("details", {}).get("tests", [])}
+    shown = [q for q in per if q["n"] in tested] or per
+    p = max(shown, key=lambda q: len(q["widths"]))  # a data set the claim was tested on
     n, widths, lam0 = p["n"], p["widths"], p["lambda_0"]
     vals = np.array(p["lambda_min"])  # widths x calibration seeds, as the calibration computed them
     seeds = vals.shape[1]

@@ -109,6 +109,37 @@ def _measured(r: dict) -> str:
     return f"residual {_fmt(ev.get('lhs'))} (tolerance {_fmt(ev.get('tolerance'))})"
 
 
+def _prepared_tables(prepared: dict) -> list[str]:
+    """GE-1's tables: the bound against the test loss as n grows, and the initialization
+    sensitivity (kappa shrinking; the antisymmetric initialization with f(0) = 0)."""
+    out: list[str] = []
+    if prepared.get("table"):
+        out += [
+            "",
+            "Bound against test loss (means over seeds):",
+            "",
+            "| data | n | test ramp loss | bound | complexity | confidence |",
+            "|---|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {row['data']} | {row['n']} | {_fmt(row['test_loss'])} | {_fmt(row['bound'])} | {_fmt(row['complexity'])} | {_fmt(row['confidence'])} |"
+            for row in prepared["table"]
+        ]
+    if prepared.get("sensitivity"):
+        out += [
+            "",
+            "Initialization sensitivity:",
+            "",
+            "| init | kappa | rms f(0) | radius | bound | test ramp loss |",
+            "|---|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {row['init']} | {_fmt(row['kappa'])} | {_fmt(row['f0_rms'])} | {_fmt(row['radius'])} | {_fmt(row['bound'])} | {_fmt(row['test_loss'])} |"
+            for row in prepared["sensitivity"]
+        ]
+    return out
+
+
 def render_markdown(data: dict, figures: list[Path] = ()) -> str:
     """A legend, a claims table whose columns say what each kind measured, the findings, and
     one section per claim with its figure, readable without the code."""
@@ -160,6 +191,7 @@ def render_markdown(data: dict, figures: list[Path] = ()) -> str:
         for k in ("note", "m_star", "C_hat", "skipped_over_width_budget"):
             if prepared.get(k):
                 lines.append(f"- {k}: {_fmt(prepared[k])}")
+        lines += _prepared_tables(prepared)
         if r.get("replay"):
             lines.append(f"- replay: `python -m verify replay {r['replay']}`")
         if "traceback" in (r.get("stats") or {}):
