@@ -163,8 +163,7 @@ class _ProofStep(ExactClaim):
         parts = kernel_parts(inst.X, gamma=inst.gamma, sigma_u=inst.sigma_u, allow_degenerate=True)
         return {**parts, "P": 1 - parts["q"]}
 
-    def target(self, evidence: Evidence) -> float:
-        return math.log10(max(evidence.lhs, 1e-300)) if evidence.lhs > 0 else -400.0 + evidence.lhs
+    target = LimitGramPositiveDefinite.target  # steer toward small eigenvalues on a log scale
 
 
 @register
