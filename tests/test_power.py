@@ -159,3 +159,15 @@ def test_the_issues_false_loss_decay_statement_never_holds_at_ci():
     assert res.status in ("refuted", "inconclusive"), res.summary
     test = res.evidence["details"]["tests"][0]
     assert test["violations"] > 0 and len(test["values"]) == test["draws"]
+
+
+def test_mutate_command_writes_its_table_figure_and_the_reports_resolution_column(tmp_path):
+    from verify.cli import main
+
+    out = tmp_path / "out"
+    assert main(["run", "WP-3", "--out", str(out)]) == 0
+    assert main(["mutate", "WP-3", "--out", str(out)]) == 0
+    assert (out / "mutations.md").exists() and (out / "figures" / "resolution.png").exists()
+    report = (out / "report.md").read_text()
+    assert "resolution (verify mutate)" in report and "right side to 0.01" in report
+    assert main(["mutate", "WP-3", "--seeds", "0"]) == 2

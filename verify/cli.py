@@ -165,47 +165,9 @@ def _cmd_audit(args) -> int:
 
 
 def _cmd_mutate(args) -> int:
-    import json
+    from .mutate import command
 
-    from theory.claims import Kind
-
-    from . import serialize
-    from .context import Context
-    from .mutate import describe, resolve
-    from .profiles import get_profile
-    from .runner import run_claim, select, statistical_level
-
-    claims = [c for c in select(args.ids or None, controls=False)]
-    prof = get_profile(args.profile)
-    _, alpha = statistical_level([c for c in claims if c.kind in (Kind.WHP, Kind.RATE)] or claims, prof.alpha)
-    ctx = Context.create(prof, args.seed, alpha)
-    resolutions = []
-    for claim in claims:
-        original = run_claim(claim, ctx)
-        res = resolve(
-            claim,
-            ctx,
-            original,
-            on_mutant=lambda m: console.print(f"  {m.claim}~{m.label:<10} {m.status:<12} {m.summary[:110]}"),
-        )
-        resolutions.append(res)
-        console.print(f"[bold]{describe(res)}[/]")
-    if args.out:
-        from pathlib import Path
-
-        from .store import atomic_write
-
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        data = {"profile": prof.name, "seed": args.seed, "alpha_per_test": alpha, "resolutions": [r.to_dict() for r in resolutions]}
-        atomic_write(out / "mutations.json", json.dumps(serialize.encode(data), indent=1))
-        lines = ["| claim | kind | resolution | survivors and why |", "|---|---|---|---|"]
-        for r in resolutions:
-            surv = "; ".join(f"{m.label}: {m.explanation}" for m in r.mutants if m.status != "refuted") or "-"
-            lines.append(f"| {r.claim} | {r.kind} | {describe(r).split(': ', 1)[1]} | {surv.replace('|', '/')} |")
-        atomic_write(out / "mutations.md", "\n".join(lines) + "\n")
-        console.print(f"written: {out / 'mutations.json'}, {out / 'mutations.md'}")
-    return EXIT_OK
+    return command(args, console)
 
 
 def _cmd_calibrate(args) -> int:
@@ -292,7 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
     mu.add_argument("ids", nargs="*", help="claim ids (default: all)")
     mu.add_argument("--profile", choices=PROFILE_NAMES, default="ci")
     mu.add_argument("--seed", type=int, default=None)
-    mu.add_argument("--out", default=None, help="write mutations.json and mutations.md here")
+    mu.add_argument(
+        "--out",
+        default=None,
+        help="write mutations.json, mutations.md and figures/resolution.png here (a run's folder: its report gains a resolution column)",
+    )
+    mu.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="repeat under seeds 1..N and report the fraction of runs refuting each mutant (the power at each perturbation)",
+    )
     mu.set_defaults(func=_cmd_mutate)
     cal = sub.add_parser("calibrate", help="rerun the whp and rate claims under many seeds and count false alarms")
     cal.add_argument("--seeds", type=int, default=20)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 from theory.claims import Claim, Evidence, Kind
 
@@ -183,3 +184,95 @@ def describe(res: Resolution) -> str:
     return f"{res.claim}: {unit} {res.smallest_refuted:g}" + (
         f" (largest survivor {res.largest_survivor:g})" if res.largest_survivor is not None else ""
     )
+
+
+def figure(resolutions: list[Resolution], folder: Path) -> Path | None:
+    """``resolution.png``: per claim, each perturbation tried (x, log scale), filled if refuted."""
+    from .figures import _plt, _save
+
+    rows = [r for r in resolutions if r.mutants]
+    if not rows:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.0, 0.32 * len(rows) + 1.2))
+    for y, r in enumerate(rows):
+        for m in r.mutants:
+            refuted = m.status == "refuted"
+            ax.plot(m.size, y, "o", ms=6, color="tab:red" if refuted else "tab:gray", mfc="tab:red" if refuted else "none")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([f"{r.claim} ({r.kind})" for r in rows], fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("perturbation: eps (exact), exponent shift (rate), 1 - 1/k for delta / k (whp)")
+    ax.set_title("Resolution by mutation: filled = refuted, open = survived", fontsize=9)
+    ax.grid(True, axis="x", alpha=0.3)
+    return _save(fig, {"resolutions": [r.to_dict() for r in rows]}, folder, "resolution")
+
+
+def command(args, console) -> int:
+    """``python -m verify mutate``: resolve each selected claim (and, with ``--seeds N``, the
+    fraction of seeds 1..N in which each mutant is refuted: the power at each perturbation)."""
+    import json
+
+    from theory.claims import Kind
+
+    from . import serialize
+    from .errors import UsageError
+    from .runner import select, statistical_level
+    from .store import atomic_write
+
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
+    claims = select(args.ids or None, controls=False)
+    from .profiles import get_profile
+
+    prof = get_profile(args.profile)
+    _, alpha = statistical_level([c for c in claims if c.kind in (Kind.WHP, Kind.RATE)] or claims, prof.alpha)
+    seeds = [args.seed] if args.seeds == 1 else list(range(1, args.seeds + 1))
+    runs: list[list[Resolution]] = []
+    for seed in seeds:
+        ctx = Context.create(prof, seed, alpha)
+        resolutions = []
+        for claim in claims:
+            res = resolve(claim, ctx, on_mutant=lambda m: console.print(f"  {m.claim}~{m.label:<10} {m.status:<12} {m.summary[:110]}"))
+            resolutions.append(res)
+            console.print(f"[bold]{describe(res)}[/]" + (f" (seed {seed})" if len(seeds) > 1 else ""))
+        runs.append(resolutions)
+    power = {}
+    if len(runs) > 1:
+        for i, claim in enumerate(claims):
+            for j, m in enumerate(runs[0][i].mutants):
+                power[f"{claim.id}~{m.label}"] = sum(r[i].mutants[j].status == REFUTED for r in runs) / len(runs)
+        for key, frac in power.items():
+            console.print(f"  power {key}: refuted in {frac:.0%} of {len(runs)} seeds")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        data = {
+            "profile": prof.name,
+            "seeds": seeds,
+            "alpha_per_test": alpha,
+            "resolutions": [r.to_dict() for r in runs[0]],
+            "power": power,
+        }
+        atomic_write(out / "mutations.json", json.dumps(serialize.encode(data), indent=1))
+        lines = ["| claim | kind | resolution | survivors and why |", "|---|---|---|---|"]
+        for r in runs[0]:
+            surv = "; ".join(f"{m.label}: {m.explanation}" for m in r.mutants if m.status != REFUTED) or "-"
+            lines.append(f"| {r.claim} | {r.kind} | {describe(r).split(': ', 1)[1]} | {surv.replace('|', '/')} |")
+        if power:
+            lines += [
+                "",
+                f"Power over seeds {seeds[0]}..{seeds[-1]} (fraction of runs refuting each mutant):",
+                "",
+                "| mutant | refuted |",
+                "|---|---|",
+            ]
+            lines += [f"| {k} | {v:.0%} |" for k, v in power.items()]
+        atomic_write(out / "mutations.md", "\n".join(lines) + "\n")
+        fig = figure(runs[0], out / "figures")
+        console.print(f"written: {out / 'mutations.json'}, {out / 'mutations.md'}" + (f", {fig}" if fig else ""))
+        if (out / "results.jsonl").exists() or (out / "results.json").exists():
+            from .report import write_report
+
+            console.print(f"report (with a resolution column): {write_report(out)}")
+    return 0

@@ -140,7 +140,7 @@ def _prepared_tables(prepared: dict) -> list[str]:
     return out
 
 
-def render_markdown(data: dict, figures: list[Path] = ()) -> str:
+def render_markdown(data: dict, figures: list[Path] = (), resolutions: dict[str, str] | None = None) -> str:
     """A legend, a claims table whose columns say what each kind measured, the findings, and
     one section per claim with its figure, readable without the code."""
     seed = data["seed"]
@@ -159,19 +159,17 @@ def render_markdown(data: dict, figures: list[Path] = ()) -> str:
             "finish it with `python -m verify run --resume DIR`.",
             "",
         ]
-    lines += [
-        data["false_alarm_statement"],
-        "",
-        LEGEND,
-        "",
-        "| id | kind | verdict (expected) | measured | time (s) |",
-        "|---|---|---|---|---|",
-    ]
+    res_col = resolutions is not None
+    head = "| id | kind | verdict (expected) | measured | time (s) |" + (" resolution (verify mutate) |" if res_col else "")
+    lines += [data["false_alarm_statement"], "", LEGEND, "", head, "|---|---|---|---|---|" + ("---|" if res_col else "")]
     for r in data["results"]:
         verdict = r["status"] + ("" if r["ok"] else f" **(expected {r['expected']})**")
         reuse = (r.get("stats") or {}).get("reuses")
         time_text = f"{r['seconds']:.2f}" + (f" (reuses {reuse})" if reuse and r["seconds"] < 0.05 else "")
-        lines.append(f"| {r['id']} | {r['kind']} | {verdict} | {_measured(r).replace('|', '/')} | {time_text} |")
+        row = f"| {r['id']} | {r['kind']} | {verdict} | {_measured(r).replace('|', '/')} | {time_text} |"
+        if res_col:
+            row += f" {(resolutions or {}).get(r['id'], '')} |"
+        lines.append(row)
     lines.append("")
     findings = [r for r in data["results"] if r.get("finding") and not r.get("control_of")]
     if findings:
@@ -219,6 +217,20 @@ def load_run(out: str | Path) -> dict:
     raise OutputError(f"{out} holds no run (neither {RECORDS} nor {SUMMARY})")
 
 
+def _resolutions(out: Path) -> dict[str, str] | None:
+    """claim id -> its resolution, when ``verify mutate --out`` wrote mutations.json here."""
+    path = out / "mutations.json"
+    if not path.exists():
+        return None
+    from .mutate import MutantResult, Resolution, describe
+
+    out_map = {}
+    for r in json.loads(path.read_text())["resolutions"]:
+        res = Resolution(**{**r, "mutants": tuple(MutantResult(**m) for m in r["mutants"])})
+        out_map[res.claim] = describe(res).split(": ", 1)[1]
+    return out_map
+
+
 def write_report(out: str | Path) -> Path:
     """Render the run in ``out`` into ``out/report.md`` and the self-contained ``out/report.html``
     (figures embedded), each atomically; returns the Markdown path."""
@@ -227,7 +239,7 @@ def write_report(out: str | Path) -> Path:
     out = Path(out)
     data = load_run(out)
     path = out / REPORT
-    markdown = render_markdown(data, sorted((out / "figures").glob("*.png")))
+    markdown = render_markdown(data, sorted((out / "figures").glob("*.png")), _resolutions(out))
     atomic_write(path, markdown)
     atomic_write(out / "report.html", render_html(markdown, out))
     return path

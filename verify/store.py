@@ -26,7 +26,7 @@ from . import serialize
 from .errors import OutputError
 
 RECORDS, SUMMARY, REPORT, LOCK = "results.jsonl", "results.json", "report.md", ".verify.lock"
-OWNED = (RECORDS, SUMMARY, REPORT, "report.html", "figures", "counterexamples")
+OWNED = (RECORDS, SUMMARY, REPORT, "report.html", "figures", "counterexamples", "mutations.json", "mutations.md")
 _SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 
 
