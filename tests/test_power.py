@@ -171,3 +171,39 @@ def test_mutate_command_writes_its_table_figure_and_the_reports_resolution_colum
     report = (out / "report.md").read_text()
     assert "resolution (verify mutate)" in report and "right side to 0.01" in report
     assert main(["mutate", "WP-3", "--seeds", "0"]) == 2
+
+
+def test_a_whp_claim_too_costly_for_the_profile_is_refused_with_the_estimate():
+    import dataclasses
+    import time
+
+    class Slow(_Bernoulli):
+        id = "PLANT-SLOW"
+        budget = PerProfile(Budget(configs=({"x": 1},), draws=200))
+
+        def sample(self, config, seed):
+            time.sleep(0.05)
+            return False
+
+    ctx = Context.create("ci", None, 0.01)
+    ctx.profile = dataclasses.replace(ctx.profile, claim_seconds=2.0)
+    res = run_claim(Slow(), ctx)
+    assert res.status == "error" and "refused" in res.summary and "200 draws" in res.summary
+
+
+def test_domains_compose_as_a_union():
+    from hypothesis import given, settings
+
+    from theory.domains import KernelDomain
+    from verify.strategies import for_domain
+
+    seen = set()
+
+    @settings(max_examples=40, derandomize=True, database=None)
+    @given(for_domain((KernelDomain(n=(2, 3), d=(3, 3)), KernelDomain(antipodal=True, d=(2, 2)))))
+    def collect(inst):
+        k = inst.X.shape[0] // 2
+        seen.add(bool(inst.X.shape[0] % 2 == 0 and np.allclose(inst.X[:k], -inst.X[k:])))
+
+    collect()
+    assert seen == {True, False}  # both kinds of input set are drawn

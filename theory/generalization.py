@@ -28,12 +28,14 @@ Derivation, with every constant fixed:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 import torch
 
 from .kernel import limiting_gram_diagonal
+from .network import ImplicitNetwork
 
 _L, _g, _R, _n, _delta = sp.symbols("L_S g R n delta", positive=True)
 _j = sp.ceiling(_R * sp.sqrt(_g))
@@ -94,3 +96,34 @@ def rademacher_linearized(G: torch.Tensor, R: float = 1.0) -> float:
 def limit_diagonal(gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> float:
     """g = G_inf(x, x) (the trace of G_inf over n is n g)."""
     return limiting_gram_diagonal(gamma=gamma, sigma_u=sigma_u, kappa=kappa)
+
+
+@dataclass(frozen=True, eq=False)
+class LinearizedFit:
+    """The minimum-norm interpolant of the network linearized at its initialization (gradient
+    flow's limit in the kernel regime): f = f0 + K0(., X) G(0)^-1 (y - f0(X)).
+
+    ``f_train``/``f_test``: its outputs; ``f0``: the initial outputs on [X; X_test]; ``G``: the
+    training Gram G(0); ``radius``: ||W||_F = sqrt((y - f0)^T G(0)^-1 (y - f0)), the distance
+    A moves (TD-6)."""
+
+    f_train: torch.Tensor
+    f_test: torch.Tensor
+    f0: torch.Tensor
+    G: torch.Tensor
+    radius: float
+
+
+def linearized_fit(net: ImplicitNetwork, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor) -> LinearizedFit:
+    """Fit the linearized network of ``net`` on (X, y) by its minimum-norm interpolant and
+    evaluate it on X_test (one joint solve; the tangent kernel by the Hadamard form)."""
+    n = X.shape[0]
+    Xall = torch.cat([X, X_test])
+    B, Z, eq = net.features(Xall)
+    f0 = net.output(Xall, equilibrium=eq)
+    K = net.gram_of(B, Z, B[:n], Z[:n])  # tangent kernel, all points x training points
+    G = K[:n]
+    v = y - f0[:n]
+    coef = torch.cholesky_solve(v[:, None], torch.linalg.cholesky(G))[:, 0]
+    f = f0 + K @ coef
+    return LinearizedFit(f[:n], f[n:], f0, G, radius(G, v))

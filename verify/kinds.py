@@ -12,6 +12,7 @@ each returning an :class:`~verify.records.Outcome`.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 from hypothesis import example, given, target
@@ -20,6 +21,7 @@ from hypothesis import seed as hypothesis_seed
 from theory.claims import Claim, Evidence, Kind, NotApplicable
 
 from .context import Context, seed_of
+from .errors import UsageError
 from .profiles import hypothesis_settings, keep_working_folder_clean
 from .records import ERROR, HOLDS, INCONCLUSIVE, REFUTED, Outcome
 from .stats import SequentialTest, fit_exponent, violation_test
@@ -142,6 +144,21 @@ def _spread(values: list[float]) -> dict:
     return dict(zip(("min", "q10", "median", "q90", "max"), q, strict=True))
 
 
+class CostError(UsageError):
+    """A claim's estimated cost exceeds what the profile allows one claim."""
+
+
+def _refuse_if_too_costly(claim, first: float, draws: int, ctx: Context) -> None:
+    """Refuse, after the first draw, a whp claim whose budget of draws would take longer than the
+    profile allows one claim (the estimate assumes every draw costs what the first did)."""
+    estimate = first * draws
+    if estimate > ctx.profile.claim_seconds:
+        raise CostError(
+            f"{claim.id}: refused: {draws} draws at ~{first:.1f} s each would take ~{estimate:.0f} s, over the "
+            f"{ctx.profile.name} profile's {ctx.profile.claim_seconds:.0f} s per claim; lower draws= (or configs) in its budget"
+        )
+
+
 def run_whp(claim, ctx: Context) -> Outcome:
     """Draw sequentially per configuration (Wald's SPRT with Ville thresholds,
     :class:`~verify.stats.SequentialTest`): stop when the test decides or the budget is spent.
@@ -168,7 +185,10 @@ def run_whp(claim, ctx: Context) -> Outcome:
             key = (owner, "sample", repr(sorted(config.items())), s)
             inst = ctx.cache.get(key)
             if inst is None:
+                t0 = time.perf_counter()
                 inst = ctx.cache[key] = claim.sample(config, s)
+                if ci == 0 and i == 0:
+                    _refuse_if_too_costly(claim, time.perf_counter() - t0, max_draws * len(configs), ctx)
             ev = claim.check(inst)
             values.append(ev.normalized_slack)
             if not ev.holds:

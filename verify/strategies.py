@@ -165,9 +165,13 @@ def training_runs(draw, n=(2, 5), ms=(128, 256), gammas=(0.25, 0.35, 0.45), kapp
 _BY_DOMAIN = {NetworkDomain: instances, KernelDomain: kernel_instances, TrainingDomain: training_runs}
 
 
-def for_domain(domain: Domain | dict) -> st.SearchStrategy:
+def for_domain(domain: Domain | dict | tuple) -> st.SearchStrategy:
     """The strategy of typed instances that a claim's declared ``domain`` describes. A plain
-    dict is read as the keyword arguments of a :class:`theory.domains.NetworkDomain`."""
+    dict is read as the keyword arguments of a :class:`theory.domains.NetworkDomain`; a tuple of
+    domains is their union (``one_of``: e.g. "any distinct inputs" = generic sets or antipodal
+    sets, ``(KernelDomain(), KernelDomain(antipodal=True))``)."""
+    if isinstance(domain, tuple):
+        return st.one_of(*(for_domain(d) for d in domain))
     if isinstance(domain, dict):
         domain = NetworkDomain(**domain)
     try:

@@ -23,7 +23,7 @@ import torch
 
 from .. import data
 from ..domains import NetworkDomain
-from ..generalization import bound_terms, rademacher_norms, radius, ramp_loss, sign_vectors
+from ..generalization import bound_terms, linearized_fit, rademacher_norms, radius, ramp_loss, sign_vectors
 from ..instances import NetworkInstance
 from ..kernel import limiting_gram, limiting_gram_diagonal
 from ..network import ImplicitNetwork
@@ -88,17 +88,10 @@ def experiment(name: str, n: int, seed: int, kappa: float = KAPPA, antisymmetric
     idx = torch.from_numpy(np.random.default_rng(seed).choice(len(yp), size=n, replace=False))
     X, y = Xp[idx], yp[idx]
     net = _net(X.shape[1], seed, kappa, antisymmetric)
-    Xall = torch.cat([X, Xt])
-    B, Z, eq = net.features(Xall)
-    f0 = net.output(Xall, equilibrium=eq)
-    K = net.gram_of(B, Z, B[:n], Z[:n])  # tangent kernel, all points x training points
-    G = K[:n]
-    v = y - f0[:n]
-    coef = torch.cholesky_solve(v[:, None], torch.linalg.cholesky(G))[:, 0]
-    f = f0 + K @ coef
-    train_loss = float(ramp_loss(f[:n], y).mean())
-    test_loss = float(ramp_loss(f[n:], yt).mean())
-    R = radius(G, v)
+    fit = linearized_fit(net, X, y, Xt)
+    train_loss = float(ramp_loss(fit.f_train, y).mean())
+    test_loss = float(ramp_loss(fit.f_test, yt).mean())
+    R, f0 = fit.radius, fit.f0
     # the grid of radii j / sqrt(g) must not depend on the sample (the union bound runs over a
     # fixed family): g is the deterministic diagonal G_inf(x, x), not trace G(0) / n
     g = limiting_gram_diagonal(gamma=GAMMA, kappa=kappa)
