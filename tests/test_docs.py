@@ -82,3 +82,22 @@ def test_a_believed_false_statement_follows_its_expectation_in_exit_codes(regist
     monkeypatch.syspath_prepend(str(tmp_path))
     sys.modules.pop("believed_false", None)
     assert main(["--import", "believed_false", "run", "USER-SMALL"]) == 0  # refuted, as expected
+
+
+def test_shrinking_stays_inside_the_declared_regime(registered):
+    """A false claim about wide networks: its counterexample is shrunk to the smallest width of
+    the declared domain, never below it."""
+    from theory.claims import declare
+    from theory.domains import NetworkDomain
+
+    @declare.exact("USER-WIDE", "rho(A) <= 0.1", domain=NetworkDomain(m=(64, 256)), expect="refuted")
+    def wide(inst):
+        return inst.net.contraction_factor(), 0.1
+
+    report = run(["USER-WIDE"], profile="ci")
+    assert report.results[0].status == "refuted"
+    assert report.results[0].evidence is not None
+    from verify.kinds import run_exact
+
+    outcome = run_exact(claims.get("USER-WIDE"), __import__("verify").Context.create("ci", None, 0.01))
+    assert outcome.instance.net.m == 64  # shrunk to the floor of the regime, not to m = 2
