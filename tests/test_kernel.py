@@ -118,3 +118,34 @@ def test_seed_mean_of_finite_width_gram_approaches_the_limit():
     assert float(t.abs().max()) <= 5.0, t
     t_wrong = (mean - 1.1 * Ginf) / se
     assert float(t_wrong.abs().max()) > 5.0  # the test has the power it claims
+
+
+def test_depth_recursion_matches_40_digit_quadrature():
+    """nngp_depth against the same recursion at 40 digits with the Gaussian expectations by
+    quadrature (KG-1's gaussian_expectations), and its limit against kernel_parts' Sigma."""
+    from theory import kernel_parts, nngp_depth
+    from theory.claims.kernels import gaussian_expectations
+
+    X = unit_rows(3, 3, seed=9)
+    gamma, sigma_u = 0.4, 1.3
+    G = [[mpmath.mpf(float(v)) for v in row] for row in (X @ X.T).tolist()]
+    with mpmath.workdps(40):
+        S = [[sigma_u**2 * G[i][j] for j in range(3)] for i in range(3)]
+        K = [row[:] for row in S]
+
+        def relu_exp(K):
+            out = [[None] * 3 for _ in range(3)]
+            for i in range(3):
+                for j in range(3):
+                    di, dj = mpmath.sqrt(K[i][i]), mpmath.sqrt(K[j][j])
+                    out[i][j] = K[i][i] / 2 if i == j else di * dj * gaussian_expectations(K[i][j] / (di * dj))[0]
+            return out
+
+        for depth in range(1, 5):
+            Sig = relu_exp(K)
+            got = nngp_depth(X, depth, gamma=gamma, sigma_u=sigma_u)
+            err = max(abs(float(Sig[i][j]) - float(got[i, j])) for i in range(3) for j in range(3))
+            assert err < 1e-13, (depth, err)
+            K = [[gamma**2 * Sig[i][j] + S[i][j] for j in range(3)] for i in range(3)]
+    limit = kernel_parts(X, gamma=gamma, sigma_u=sigma_u)["Sigma"]
+    assert float((nngp_depth(X, 40, gamma=gamma, sigma_u=sigma_u) - limit).abs().max()) < 1e-13

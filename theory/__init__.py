@@ -17,7 +17,7 @@ from .errors import (
     ShapeError,
     TheoryError,
 )
-from .kernel import kernel_parts, lambda_0, limiting_gram, limiting_gram_diagonal, two_layer_ntk
+from .kernel import kernel_parts, lambda_0, limiting_gram, limiting_gram_diagonal, nngp_depth, relu_expectation, two_layer_ntk
 from .network import Equilibrium, ImplicitNetwork, relu_layer, spectral_norm
 from .solvers import FixedPointResult, anderson, picard
 
@@ -42,7 +42,9 @@ __all__ = [
     "lambda_0",
     "limiting_gram",
     "limiting_gram_diagonal",
+    "nngp_depth",
     "picard",
+    "relu_expectation",
     "relu_layer",
     "require_a1",
     "spectral_norm",

@@ -154,3 +154,35 @@ def two_layer_ntk(X, *, allow_degenerate: bool = False) -> torch.Tensor:
     theta = 2.0 * torch.asin(torch.sqrt(t / 2.0))
     H = (1.0 - t) * (math.pi - theta) / (2.0 * math.pi)
     return 0.5 * (H + H.T)
+
+
+def relu_expectation(K: torch.Tensor) -> torch.Tensor:
+    """E[relu(h) relu(h')] for (h, h') ~ N(0, K), entrywise over a covariance matrix K: with
+    d_i = sqrt(K_ii) and theta = arccos(K_ij / (d_i d_j)), (d_i d_j / 2 pi)(sin theta + (pi - theta)
+    cos theta) (Cho and Saul's degree-1 arc-cosine kernel; the diagonal is K_ii / 2)."""
+    d = torch.sqrt(torch.clamp(K.diagonal(), min=0.0))
+    scale = d[:, None] * d[None, :]
+    rho = torch.clamp(K / torch.clamp(scale, min=1e-300), -1.0, 1.0)
+    theta = torch.arccos(rho)
+    out = scale / (2.0 * math.pi) * (torch.sin(theta) + (math.pi - theta) * torch.cos(theta))
+    out.diagonal().copy_(K.diagonal() / 2.0)
+    return 0.5 * (out + out.T)
+
+
+def nngp_depth(X, depth: int, *, gamma: float, sigma_u: float = 1.0, allow_degenerate: bool = False) -> torch.Tensor:
+    """Sigma_L (n x n): the infinite-width kernel (1/m) z^L . z^L' of the weight-tied depth-L
+    network with z^0 = 0 (docs/mathematics.md, NG-3): K_1 = sigma_u^2 <x, x'>,
+    K_{l+1} = gamma^2 E_{K_l}[relu relu] + sigma_u^2 <x, x'>, Sigma_L = E_{K_L}[relu relu]. As L grows
+    it tends to Sigma (:func:`kernel_parts`) like (gamma^2 / 2)^L. A1 is required unless
+    ``allow_degenerate``."""
+    gamma = check_gamma(gamma)
+    sigma_u = check_positive(sigma_u, "sigma_u")
+    X = _unit_inputs(X, allow_degenerate)
+    L = int(depth)
+    if L < 1:
+        raise ValueError(f"depth must be >= 1, got {depth}")
+    S = sigma_u**2 * (X @ X.T)
+    K = S
+    for _ in range(L - 1):
+        K = gamma**2 * relu_expectation(K) + S
+    return relu_expectation(K)

@@ -3,6 +3,7 @@ named for the part of the mathematics it holds (docs/claims.md lists claim -> fi
 
 from . import (  # noqa: F401  (registers the catalog)
     declare,  # noqa: F401  (the short way to state a claim)
+    gaussian_process,
     generalization,
     gradients,
     kernel_definiteness,

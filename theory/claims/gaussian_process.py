@@ -1,0 +1,170 @@
+"""The output's Gaussian-process limit at initialization (docs/mathematics.md section 6,
+NG-1..NG-3; the authors' follow-up work studies deep equilibrium models as Gaussian
+processes). Given (U, A) the output f(X) ~ N(0, kappa^2 K_m(X, X)) exactly, with the forward
+kernel K_m(x, x') = (1/m) z*(x) . z*(x'); as m grows K_m tends to the NNGP kernel Sigma.
+
+Not yet encoded: NG-4 (the width limit uniform in depth) and NG-5 (the distribution, which
+needs a goodness-of-fit claim kind)."""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property, lru_cache
+
+import numpy as np
+import torch
+
+from ..data import sphere
+from ..kernel import kernel_parts, nngp_depth
+from ..network import ImplicitNetwork
+from .base import Budget, PerProfile, RateClaim
+from .registry import register
+
+GAMMA, N, D, DATA_SEED = 0.25, 4, 3, 31
+
+
+@lru_cache(maxsize=1)
+def _inputs() -> torch.Tensor:
+    return sphere(N, D, DATA_SEED)
+
+
+@lru_cache(maxsize=8)
+def _sigma(gamma: float) -> torch.Tensor:
+    return kernel_parts(_inputs(), gamma=gamma)["Sigma"]
+
+
+def forward_kernel(net: ImplicitNetwork, X: torch.Tensor) -> torch.Tensor:
+    """K_m(X, X) = (1/m) Z Z^T at the equilibrium."""
+    Z = net.equilibrium(X).Z
+    return (Z @ Z.T) / net.m
+
+
+@register
+class ForwardKernelConcentration(RateClaim):
+    """Measures ||K_m(X, X) - Sigma(X, X)||_2 for one initialization per seed (n = 4, d = 3,
+    gamma = 0.25) and fits the log-log slope in m."""
+
+    id = "NG-1"
+    title = "The forward kernel K_m = (1/m) z* . z*' approaches the NNGP kernel Sigma like m^-1/2"
+    source = "docs/mathematics.md section 6, NG-1 (law of large numbers over the m units, with a fluctuation of order m^-1/2)"
+    statement = "E ||K_m(X,X) - Sigma(X,X)||_2 = O(m^-1/2)"
+    exponent = -0.5
+    exponent_tol = 0.1
+    exponent_tol_why = "an O(1/m) bias under the m^-1/2 fluctuation bends the fit at small widths (as for KG-3)"
+    budget = PerProfile(
+        ci=Budget(grid=(64, 128, 256, 512, 1024, 2048), seeds=6),
+        thorough=Budget(grid=(64, 128, 256, 512, 1024, 2048, 4096, 8192), seeds=16),
+    )
+
+    def measure(self, x: int, seed: int) -> float:
+        net = ImplicitNetwork.initialize(D, x, gamma=GAMMA, seed=seed)
+        return float(torch.linalg.matrix_norm(forward_kernel(net, _inputs()) - _sigma(GAMMA), 2))
+
+    def describe_setting(self) -> dict:
+        return {"n": N, "d": D, "gamma": GAMMA, "data_seed": DATA_SEED}
+
+
+@register
+class ForwardKernelTooFast(ForwardKernelConcentration):
+    id = "NG-1/ctl-1/m"
+    control_of = "NG-1"
+    title = "K_m approaches Sigma like 1/m"
+    why_false = "K_m averages m weakly dependent units: its fluctuation is of order m^-1/2"
+    source = "negative control"
+    statement = "E ||K_m - Sigma||_2 = O(m^-1)"
+    exponent = -1.0
+    draws_of = "NG-1"
+
+
+@register
+class ExcessKurtosis(RateClaim):
+    """Estimates the excess kurtosis of f(x) at one input by conditional Gaussianity, without
+    sampling u (Rao-Blackwellized): 3 Var(K_m(x,x)) / (E K_m(x,x))^2 over 40 initializations
+    of (U, A) per seed, and fits its slope in m, both sides."""
+
+    id = "NG-2"
+    title = "The excess kurtosis of the output at initialization is of order exactly 1/m"
+    source = "docs/mathematics.md section 6, NG-2: given (U, A), f(x) ~ N(0, kappa^2 K_m(x,x)), a scale mixture of Gaussians"
+    statement = "E f^4 / (E f^2)^2 - 3 = 3 Var(K_m(x,x)) / (E K_m(x,x))^2 = Theta(m^-1)"
+    exponent = -1.0
+    bound = "both"
+    exponent_tol = 0.15
+    exponent_tol_why = "m times the excess kurtosis still grows slowly at these widths (15.6, 16.6, 17.3 at m = 64, 256, 1024)"
+    batch = 40
+    budget = PerProfile(
+        ci=Budget(grid=(32, 64, 128, 256, 512), seeds=6), thorough=Budget(grid=(32, 64, 128, 256, 512, 1024, 2048), seeds=16)
+    )
+
+    def measure(self, x: int, seed: int) -> float:
+        seeds = np.random.SeedSequence([seed, x]).generate_state(self.batch)
+        xs = _inputs()[:1]
+        k = np.array([float(forward_kernel(ImplicitNetwork.initialize(D, x, gamma=GAMMA, seed=int(s)), xs)[0, 0]) for s in seeds])
+        return 3.0 * float(k.var(ddof=1)) / float(k.mean()) ** 2
+
+    def describe_setting(self) -> dict:
+        return {"d": D, "gamma": GAMMA, "initializations_per_seed": self.batch, "estimator": "3 Var(K_m(x,x)) / (E K_m(x,x))^2"}
+
+
+@register
+class ExcessKurtosisSqrt(ExcessKurtosis):
+    id = "NG-2/ctl-m-1/2"
+    control_of = "NG-2"
+    title = "The excess kurtosis is of order m^-1/2"
+    why_false = "Var(K_m(x,x)) is of order 1/m (an average of m weakly dependent squares), so the ratio is of order 1/m"
+    source = "negative control"
+    statement = "excess kurtosis = Theta(m^-1/2)"
+    exponent = -0.5
+    draws_of = "NG-2"
+
+
+@register
+class ExcessKurtosisSquare(ExcessKurtosis):
+    id = "NG-2/ctl-m-2"
+    control_of = "NG-2"
+    title = "The excess kurtosis is of order m^-2"
+    why_false = "the variance of an average of m weakly dependent terms is of order 1/m, not 1/m^2"
+    source = "negative control"
+    statement = "excess kurtosis = Theta(m^-2)"
+    exponent = -2.0
+    draws_of = "NG-2"
+
+
+@register
+class DepthKernelConvergence(RateClaim):
+    """Computes the infinite-width depth-L kernel Sigma_L by its recursion
+    (:func:`theory.kernel.nngp_depth`) and its distance max_ij |Sigma_L - Sigma| to the
+    equilibrium's kernel, and fits the log-rate in L against log(gamma^2 / 2)."""
+
+    id = "NG-3"
+    title = "The depth-L NNGP kernel approaches the equilibrium's geometrically, like (gamma^2/2)^L"
+    source = "docs/mathematics.md section 6, NG-3: each step of the recursion has derivative at most gamma^2/2 in every entry of K"
+    statement = "max_ij |Sigma_L - Sigma| = O((gamma^2/2)^L)"
+    fit = "geometric"
+    variable = "L"
+    gamma = 0.45
+    exponent = math.log(0.45**2 / 2)
+    exponent_tol = 0.05
+    exponent_tol_why = "the diagonal converges at exactly this rate; off-diagonal entries at least as fast; 0.05 covers the first steps"
+    budget = PerProfile(ci=Budget(grid=(1, 2, 3, 4, 5, 6, 7, 8), seeds=1))
+
+    @cached_property
+    def limit(self) -> torch.Tensor:
+        return _sigma(self.gamma)
+
+    def measure(self, x: int, seed: int) -> float:
+        return float((nngp_depth(_inputs(), x, gamma=self.gamma) - self.limit).abs().max())
+
+    def describe_setting(self) -> dict:
+        return {"n": N, "d": D, "gamma": self.gamma, "log(gamma^2/2)": self.exponent}
+
+
+@register
+class DepthKernelTooFast(DepthKernelConvergence):
+    id = "NG-3/ctl-squared"
+    control_of = "NG-3"
+    title = "The depth-L NNGP kernel approaches the limit like (gamma^2/2)^(2L)"
+    why_false = "the diagonal K_L(x,x) = sigma_u^2 sum_{l<L} (gamma^2/2)^l misses the limit by exactly k (gamma^2/2)^L"
+    source = "negative control"
+    statement = "max_ij |Sigma_L - Sigma| = O((gamma^2/2)^(2L))"
+    exponent = 2 * math.log(0.45**2 / 2)
+    draws_of = "NG-3"
