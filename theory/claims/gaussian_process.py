@@ -1,10 +1,9 @@
 """The output's Gaussian-process limit at initialization (docs/mathematics.md section 6,
-NG-1..NG-3; the authors' follow-up work studies deep equilibrium models as Gaussian
+NG-1..NG-4; the authors' follow-up work studies deep equilibrium models as Gaussian
 processes). Given (U, A) the output f(X) ~ N(0, kappa^2 K_m(X, X)) exactly, with the forward
 kernel K_m(x, x') = (1/m) z*(x) . z*(x'); as m grows K_m tends to the NNGP kernel Sigma.
 
-Not yet encoded: NG-4 (the width limit uniform in depth) and NG-5 (the distribution, which
-needs a goodness-of-fit claim kind)."""
+Not yet encoded: NG-5 (the distribution, which needs a goodness-of-fit claim kind)."""
 
 from __future__ import annotations
 
@@ -168,3 +167,62 @@ class DepthKernelTooFast(DepthKernelConvergence):
     statement = "max_ij |Sigma_L - Sigma| = O((gamma^2/2)^(2L))"
     exponent = 2 * math.log(0.45**2 / 2)
     draws_of = "NG-3"
+
+
+def depth_errors(m: int, seed: int, depths: tuple[int, ...], gamma: float = GAMMA) -> dict[object, float]:
+    """||K_{m,L}(X,X) - Sigma_L(X,X)||_2 for every depth L in ``depths`` (the unrolled network from
+    z^0 = 0) and for L = inf (the equilibrium against Sigma)."""
+    net = ImplicitNetwork.initialize(D, m, gamma=gamma, seed=seed)
+    X = _inputs()
+    H0 = net.preactivation_offset(X)
+    Z = torch.zeros_like(H0)
+    out: dict[object, float] = {}
+    for L in range(1, max(depths) + 1):
+        Z = torch.relu(net.c * (Z @ net.A.T) + H0)
+        if L in depths:
+            out[L] = float(torch.linalg.matrix_norm(Z @ Z.T / m - nngp_depth(X, L, gamma=gamma), 2))
+    out["inf"] = float(torch.linalg.matrix_norm(forward_kernel(net, X) - _sigma(gamma), 2))
+    return out
+
+
+@register
+class UniformInDepth(RateClaim):
+    """Measures, for one initialization per seed, the largest over depths L = 1..8 and L = inf
+    of ||K_{m,L}(X,X) - Sigma_L(X,X)||_2 (the finite-width depth-L kernel against the
+    infinite-width one) and fits its slope in m; the setting reports the depth where the maximum
+    sits at the smallest and the largest width."""
+
+    id = "NG-4"
+    title = "The width limit is uniform in depth: max over L of ||K_{m,L} - Sigma_L||_2 = O(m^-1/2) (the limits commute)"
+    source = "docs/mathematics.md section 6, NG-4"
+    statement = "max_{L in {1..8, inf}} ||K_{m,L}(X,X) - Sigma_L(X,X)||_2 = O(m^-1/2)"
+    exponent = -0.5
+    exponent_tol = 0.1
+    exponent_tol_why = "as NG-1: an O(1/m) bias under the m^-1/2 fluctuation"
+    depths = (1, 2, 3, 4, 5, 6, 7, 8)
+    budget = PerProfile(
+        ci=Budget(grid=(64, 128, 256, 512, 1024), seeds=8), thorough=Budget(grid=(64, 128, 256, 512, 1024, 2048, 4096), seeds=16)
+    )
+
+    def measure(self, x: int, seed: int) -> float:
+        return max(depth_errors(x, seed, self.depths).values())
+
+    def describe_setting(self) -> dict:
+        grid = self.budget.ci.grid
+        where = {}
+        for m in (grid[0], grid[-1]):
+            errs = depth_errors(m, 0, self.depths)
+            where[f"depth of the max at m = {m} (seed 0)"] = str(max(errs, key=lambda k: errs[k]))
+        return {"n": N, "d": D, "gamma": GAMMA, "depths": "1..8 and inf", **where}
+
+
+@register
+class UniformInDepthTooFast(UniformInDepth):
+    id = "NG-4/ctl-1/m"
+    control_of = "NG-4"
+    title = "The maximum over depths approaches 0 like 1/m"
+    why_false = "each depth's kernel fluctuates at order m^-1/2 (NG-1), so their maximum does too"
+    source = "negative control"
+    statement = "max_L ||K_{m,L} - Sigma_L||_2 = O(m^-1)"
+    exponent = -1.0
+    draws_of = "NG-4"
