@@ -70,7 +70,7 @@ def _cmd_run(args) -> int:
     if args.resume and not args.out:
         raise UsageError("--resume needs --out DIR (the folder of the run to finish)")
     style = {True: "green", False: "bold red"}
-    total = len(select(args.ids or None))
+    total = None if args.resume else len(select(args.ids or None))
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting", total=total)

@@ -17,7 +17,7 @@ from theory.claims import Claim, get
 
 from .context import Context
 from .errors import UsageError, require
-from .records import ERROR, HOLDS, REFUTED, Result
+from .records import ERROR, Result
 from .store import RunFolder
 
 
@@ -64,8 +64,10 @@ def run_group(ids, profile, seed, alpha, out, imports=(), threads=None) -> list[
 
 
 def _lost(cid: str, exc: BaseException) -> Result:
+    from .runner import expected_status
+
     claim = get(cid)
-    expected = REFUTED if claim.is_control or claim.finding or claim.expect == REFUTED else HOLDS
+    expected = expected_status(claim)
     why = f"worker lost ({type(exc).__name__}: {exc}); the claim did not run to a verdict"
     return Result(cid, claim.title, claim.kind.value, claim.control_of, ERROR, expected, False, why, None, {"error": repr(exc)})
 

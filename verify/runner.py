@@ -27,10 +27,16 @@ from .stats import split_alpha
 from .store import RunFolder, counterexample_path, read_records
 
 
+def expected_status(claim: Claim) -> str:
+    """What a claim's run should say: refuted for a control, a recorded finding, or a statement
+    its author believes false; holds otherwise."""
+    return REFUTED if claim.is_control or claim.finding or claim.expect == REFUTED else HOLDS
+
+
 def run_claim(claim: Claim, ctx: Context) -> Result:
     """One claim's verdict (a crash in its check is an ``error`` verdict, never a pass); a
     refutation is written as a replay file when the context has an output folder."""
-    expected = REFUTED if claim.is_control or claim.finding or claim.expect == REFUTED else HOLDS
+    expected = expected_status(claim)
     t0 = time.perf_counter()
     try:
         outcome = RUNNERS[claim.kind](claim, ctx)
