@@ -14,6 +14,7 @@ TORCH = "torch==2.13.0"
 
 
 def _install(session, extra="test"):
+    session.env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads sleep (verify/threads.py)
     session.install(TORCH)
     session.install("-e", f".[{extra}]")
 

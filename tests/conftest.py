@@ -1,9 +1,18 @@
-import numpy as np
-import pytest
-import torch
-from hypothesis import settings
+import os
 
-from theory import ImplicitNetwork
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch starts OpenMP (verify/threads.py)
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+from theory import ImplicitNetwork  # noqa: E402
+from verify import threads  # noqa: E402
+
+# The suite's thread policy (one compute thread; verify/threads.py): the tests must not slow to a
+# crawl when the CI runner is shared.
+threads.apply(1)
 
 pytest_plugins = ["pytester"]  # test_tooling runs the verify pytest plugin in a scratch suite
 

@@ -26,6 +26,11 @@ EXPECTED = {
     "USER-TAIL/ctl-below-edge": "refuted",
     "USER-GRAM": "holds",
     "USER-GRAM/ctl-rescaled": "refuted",
+    "USER-SPREAD": "holds",
+    "USER-SPREAD/ctl-too-slow": "refuted",
+    "USER-SPREAD/ctl-too-fast": "refuted",
+    "USER-LAW": "holds",
+    "USER-LAW/ctl-no-half": "refuted",
     "USER-DIAG": "holds",
     "USER-DIAG/ctl-no-half": "refuted",
     "USER-SMALL": "refuted",
@@ -42,7 +47,7 @@ def registered():
 
 
 def test_the_guide_has_one_example_per_kind_and_each_is_short():
-    assert len(GUIDE) == 5
+    assert len(GUIDE) == 7
     for block in GUIDE:
         code = [line for line in block.splitlines() if line.strip() and not line.startswith(("import", "from"))]
         assert len(code) <= 20, block[:80]
@@ -78,7 +83,7 @@ def test_declared_claims_refuse_what_is_missing(registered):
 
 
 def test_a_believed_false_statement_follows_its_expectation_in_exit_codes(registered, tmp_path, monkeypatch):
-    (tmp_path / "believed_false.py").write_text(GUIDE[4])
+    (tmp_path / "believed_false.py").write_text(next(b for b in GUIDE if "USER-SMALL" in b))
     monkeypatch.syspath_prepend(str(tmp_path))
     sys.modules.pop("believed_false", None)
     assert main(["--import", "believed_false", "run", "USER-SMALL"]) == 0  # refuted, as expected

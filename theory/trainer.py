@@ -2,8 +2,10 @@
 paper's setting), in float64 (docs/mathematics.md section 2; arXiv 2209.15562).
 
 - :meth:`Trainer.gradient_flow`: dA/dt = -dL/dA = -(kappa gamma/m) B^T diag(r) Z, integrated
-  by ``scipy.integrate.solve_ivp`` (RK45 by default, rtol 1e-6, atol 1e-9 on the entries
-  of A) between consecutive record times, with one more state I(t) = int_0^t
+  by one adaptive ``scipy.integrate`` stepper over all of [0, T] (RK45 by default, rtol 1e-6,
+  atol 1e-9 on the entries of A), the record times read from its dense output (the step size
+  is never cut at a record time: restarting the integrator at each of the 10 record
+  intervals cost twice the evaluations at m = 1024), with one more state I(t) = int_0^t
   lambda_min(G(s)) ds integrated under the same error control (TD-1's trajectory-wise
   bound). Each equilibrium solve is warm-started from the previous one.
 
@@ -33,11 +35,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from scipy.integrate import solve_ivp
+from scipy.integrate import DOP853, RK23, RK45
+from threadpoolctl import threadpool_limits
 
 from ._validation import as_tensor
 from .errors import ShapeError, TheoryError
 from .network import Equilibrium, ImplicitNetwork, spectral_norm
+
+METHODS = {"RK45": RK45, "RK23": RK23, "DOP853": DOP853}  # explicit steppers with dense output
 
 
 class TrainingError(TheoryError):
@@ -231,10 +236,12 @@ class Trainer:
     @contextmanager
     def _guard(self, traj: Trajectory):
         """Turn any failed solve into a TrainingError carrying the trajectory so far. Runs torch
-        on one thread: the solves are small (n x m times m x m), and torch's thread pool spinning
-        against numpy between them made flows several times slower on 2 cores (benchmarks/README.md)."""
+        and numpy's BLAS on one thread: the solves are small (n x m times m x m), and thread pools
+        spinning between them made flows several times slower on 2 cores, and doubled the CPU
+        time even on a quiet machine (benchmarks/README.md)."""
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
+        blas = threadpool_limits(limits=1)
         try:
             yield
         except TrainingError:
@@ -243,6 +250,7 @@ class Trainer:
             raise TrainingError(f"a solve failed during training: {err}", traj) from err
         finally:
             torch.set_num_threads(threads)
+            blas.restore_original_limits()
             traj.rhs_evaluations = self.evaluations
 
     def _record(self, traj: Trajectory, t: float, A, u, A0, integral: float) -> None:
@@ -277,15 +285,29 @@ class Trainer:
             return np.concatenate(parts)
 
         self._reset()
+        solver_cls = METHODS.get(method)
+        if solver_cls is None:
+            raise ValueError(f"unknown integrator {method!r}; choose one of {sorted(METHODS)}")
         with self._guard(traj):
             traj.snapshots.append(self._snapshot(0.0, A0, u0 if self.train_u else None, A0, 0.0))
-            for t0, t1 in zip(times[:-1], times[1:], strict=True):
-                sol = solve_ivp(rhs, (t0, t1), y, method=method, rtol=rtol, atol=atol)
-                if not sol.success:
-                    raise TrainingError(f"integrator failed on [{t0}, {t1}]: {sol.message}", traj)
-                y = sol.y[:, -1]
-                A, u = unpack(y)
-                self._record(traj, t1, A, u, A0, float(y[-1]))
+            solver = solver_cls(rhs, 0.0, y, float(times[-1]), rtol=rtol, atol=atol)
+            pending = [float(t) for t in times[1:]]
+            while pending:
+                if solver.status != "running":
+                    raise TrainingError(f"integrator stopped at t = {solver.t:.6g} before {pending[0]:.6g}: {solver.status}", traj)
+                message = solver.step()
+                if solver.status == "failed":
+                    raise TrainingError(f"integrator failed at t = {solver.t:.6g}: {message}", traj)
+                dense = None
+                while pending and pending[0] <= solver.t:
+                    t1 = pending.pop(0)
+                    if t1 == solver.t:
+                        yt = solver.y
+                    else:
+                        dense = dense or solver.dense_output()
+                        yt = dense(t1)
+                    A, u = unpack(yt)
+                    self._record(traj, t1, A, u, A0, float(yt[-1]))
         return traj
 
     # ---- gradient descent ------------------------------------------------------------

@@ -52,7 +52,7 @@ def location(claim: Claim) -> str:
 
 
 def _what_it_computes(claim: Claim) -> str:
-    method = {"exact": "check", "whp": "check", "rate": "measure", "symbolic": "prove"}[claim.kind.value]
+    method = {"exact": "check", "whp": "check", "rate": "measure", "symbolic": "prove", "distribution": "sample"}[claim.kind.value]
     docs = [inspect.getdoc(getattr(type(claim), method, None)), inspect.getdoc(type(claim))]
     base_docs = {inspect.getdoc(getattr(k, method, None)) for k in type(claim).__mro__[1:]} | {
         inspect.getdoc(k) for k in type(claim).__mro__[1:]

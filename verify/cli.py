@@ -185,6 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--import", dest="imports", action="append", default=[], metavar="MODULE", help="import MODULE first (registers your own claims)"
     )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="compute threads per process (torch, BLAS, OpenMP; default $VERIFY_THREADS or 1: see verify/threads.py); "
+        "for parallelism use run --jobs",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list claims and controls").set_defaults(func=_cmd_list)
     r = sub.add_parser("run", help="run claims and their negative controls")
@@ -292,6 +300,9 @@ def _is_usage_error(exc: BaseException) -> bool:
     return isinstance(exc, (InputError, MissingDependencyError))
 
 
+COMPUTE_COMMANDS = frozenset({"run", "mutate", "calibrate", "audit", "replay"})  # those that set the thread policy
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit code (see the module docstring)."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -301,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     args.argv = argv
     try:
+        from . import threads
+
+        threads.preset_environment()  # numpy and torch are imported lazily, after this
+        if args.command in COMPUTE_COMMANDS:
+            threads.apply(args.threads)
         for mod in args.imports:
             _import(mod)
         return args.func(args)

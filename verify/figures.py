@@ -8,6 +8,8 @@
   lambda_0 line and KG-4's 3 lambda_0 / 4.
 - ``bound_vs_test_loss``: GE-1's bound against the measured test loss as n grows (when the GE
   claims ran).
+- NG-1..NG-4's values with their fits (NG-2 as m times the excess kurtosis, flat for 1/m;
+  NG-3 on a semi-log scale) and NG-5's Q-Q plots (:mod:`verify.figures_gp`).
 
 Each figure is drawn from the run's records only (the claims' evidence: per-draw records,
 calibration values, fits), never by re-running anything; a figure whose claim was not
@@ -202,6 +204,7 @@ def bound_vs_test_loss(results: list[dict], folder: Path) -> Path | None:
 def make_all(out: str | Path) -> list[Path]:
     """Draw every figure whose claim ran, from the run's records; returns the PNG paths
     (under ``out/figures``)."""
+    from . import figures_gp
     from .report import load_run
 
     out = Path(out)
@@ -212,5 +215,6 @@ def make_all(out: str | Path) -> list[Path]:
         gram_concentration(results, folder),
         lambda_min_vs_width(results, folder),
         bound_vs_test_loss(results, folder),
+        *figures_gp.make(results, folder),
     ]
     return [p for p in made if p is not None]

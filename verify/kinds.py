@@ -7,6 +7,8 @@ each returning an :class:`~verify.records.Outcome`.
   "violation rate <= delta" at the claim's Bonferroni share of the suite's budget.
 - rate: a geometric grid, several seeds each; log-log slope with a bootstrap interval.
 - symbolic: the claim's sympy proof / high-precision check.
+- distribution: goodness of fit to a stated Gaussian law, with the test's power against the
+  controls' laws (:mod:`verify.kind_distribution`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from theory.claims import Claim, Evidence, Kind, NotApplicable
 
 from .context import Context, seed_of
 from .errors import UsageError
+from .kind_distribution import run_distribution
 from .profiles import hypothesis_settings, keep_working_folder_clean
 from .records import ERROR, HOLDS, INCONCLUSIVE, REFUTED, Outcome
 from .stats import SequentialTest, fit_exponent, violation_test
@@ -331,5 +334,6 @@ RUNNERS: dict[Kind, Callable[[Claim, Context], Outcome]] = {
     Kind.WHP: run_whp,
     Kind.RATE: run_rate,
     Kind.SYMBOLIC: run_symbolic,
+    Kind.DISTRIBUTION: run_distribution,
 }
 __all__ = ["ERROR", "HOLDS", "INCONCLUSIVE", "REFUTED", "RUNNERS", "inequality"]

@@ -226,7 +226,7 @@ def command(args, console) -> int:
     from .profiles import get_profile
 
     prof = get_profile(args.profile)
-    _, alpha = statistical_level([c for c in claims if c.kind in (Kind.WHP, Kind.RATE)] or claims, prof.alpha)
+    _, alpha = statistical_level([c for c in claims if c.kind in (Kind.WHP, Kind.RATE, Kind.DISTRIBUTION)] or claims, prof.alpha)
     seeds = [args.seed] if args.seeds == 1 else list(range(1, args.seeds + 1))
     runs: list[list[Resolution]] = []
     for seed in seeds:

@@ -36,7 +36,9 @@ finding. *measured*, by kind:
   violation rate against the resolution p1 the claim must exclude, and delta;
 - **rate**: the fitted slope (or log-rate) with its bootstrap interval, the claimed exponent and what
   the fit resolves (half the interval's width); "on tolerance" marks a verdict the tolerance decides;
-- **symbolic**: the residual of the identity against its tolerance.
+- **symbolic**: the residual of the identity against its tolerance;
+- **distribution**: the goodness-of-fit p-value against the claim's level, the draws, and the test's
+  simulated power against each control's law (below 0.9: inconclusive, underpowered).
 A time of 0.00 s means the claim read the draws or values another claim computed (`reuses`)."""
 
 STAT_LABELS = {
@@ -78,6 +80,17 @@ FIGURES = {
         "GE-1's bound against the measured test ramp loss as n grows, per data set. Look for: the bound above "
         "the test loss everywhere (the claim), and where it falls below 1 (where it says something).",
     ),
+    "NG-1": ("forward_kernel_error", "||K_m - Sigma||_2 against the width (log-log) with the fit. Look for: slope -1/2."),
+    "NG-2": (
+        "excess_kurtosis",
+        "m times the excess kurtosis against m (Rao-Blackwellized estimate). Look for: a flat line (order exactly 1/m).",
+    ),
+    "NG-3": ("depth_kernel_error", "max |Sigma_L - Sigma| against the depth L (semi-log). Look for: a line of slope log(gamma^2/2)."),
+    "NG-4": ("uniform_in_depth", "max over depths of ||K_{m,L} - Sigma_L||_2 against the width. Look for: slope -1/2."),
+    "NG-5": (
+        "output_qq",
+        "Q-Q plots of the whitened outputs: radii against chi^2_n and one coordinate against N(0, 1). Look for: the diagonal.",
+    ),
 }
 
 
@@ -102,6 +115,10 @@ def _measured(r: dict) -> str:
             f"slope {_fmt(fit['slope'])} [{_fmt(fit['lower'])}, {_fmt(fit['upper'])}] vs {det.get('bound')} {_fmt(det.get('claimed_exponent'))}"
             f" (+-{_fmt((fit['upper'] - fit['lower']) / 2)}){tag}"
         )
+    if r["kind"] == "distribution" and "tests" in det:
+        t = min(det["tests"], key=lambda t: t["p_value"])
+        powers = ", ".join(f"{p['power']:.2f}" for p in t.get("powers", []))
+        return f"p {_fmt(t['p_value'])} vs level {_fmt(t['alpha'])}, {t['draws']} draws" + (f"; power {powers}" if powers else "")
     if r["kind"] == "exact":
         ns = st.get("closest_normalized_slack")
         extra = f"; normalized slack {_fmt(ns)}" if ns is not None and r["status"] != "refuted" else ""

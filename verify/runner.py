@@ -129,7 +129,7 @@ def select(ids: list[str] | None = None, *, controls: bool = True) -> list[Claim
 
 def statistical_level(claims: list[Claim], alpha_total: float) -> tuple[int, float]:
     """(number of statistical claims, the per-test level of the Bonferroni split)."""
-    statistical = sum(1 for c in claims if not c.is_control and c.kind in (Kind.WHP, Kind.RATE))
+    statistical = sum(1 for c in claims if not c.is_control and c.kind in (Kind.WHP, Kind.RATE, Kind.DISTRIBUTION))
     return statistical, split_alpha(alpha_total, statistical)
 
 

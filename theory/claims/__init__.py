@@ -3,6 +3,7 @@ named for the part of the mathematics it holds (docs/claims.md lists claim -> fi
 
 from . import (  # noqa: F401  (registers the catalog)
     declare,  # noqa: F401  (the short way to state a claim)
+    gaussian_law,
     gaussian_process,
     generalization,
     gradients,
@@ -18,6 +19,7 @@ from .base import (
     PROFILE_NAMES,
     Budget,
     Claim,
+    DistributionClaim,
     Evidence,
     ExactClaim,
     Hypothesis,
@@ -35,6 +37,7 @@ __all__ = [
     "PROFILE_NAMES",
     "Budget",
     "Claim",
+    "DistributionClaim",
     "Evidence",
     "ExactClaim",
     "Hypothesis",

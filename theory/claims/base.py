@@ -16,6 +16,8 @@ Kinds (docs/mathematics.md section 4):
 - :class:`RateClaim`: ``measure(x, seed)`` is ``O(x^exponent)`` (or Omega, or a geometric
   rate); ``verify`` fits the log-log (or semi-log) slope with a bootstrap interval.
 - :class:`SymbolicClaim`: ``prove()`` closes an identity with sympy or at high precision.
+- :class:`DistributionClaim`: the draws ``sample(config, seed)`` follow the Gaussian law
+  ``law(config)``; ``verify`` tests the fit and the test's power against the controls' laws.
 
 What a claim may spend is declared once, as a :class:`Budget` per profile
 (:class:`PerProfile`). A claim's draws (whp) and values (rate) are cached under its own id;
@@ -91,6 +93,7 @@ class Kind(str, Enum):
     WHP = "whp"
     RATE = "rate"
     SYMBOLIC = "symbolic"
+    DISTRIBUTION = "distribution"
 
 
 RELATIONS = ("<=", ">=", "==")
@@ -185,7 +188,7 @@ class Hypothesis:
 
 
 class Claim:
-    """Base class; subclass one of the four kinds below and :func:`register` it.
+    """Base class; subclass one of the five kinds below and :func:`register` it.
 
     Class attributes: ``id`` (id in docs/mathematics.md, or ``ID/ctl-NAME`` for a control), ``title``,
     ``source``, ``statement`` (the conclusion, as a formula), ``hypotheses``, and for a
@@ -327,6 +330,36 @@ class RateClaim(Claim):
 
     def describe_setting(self) -> Mapping[str, Any]:
         """The fixed setting of the measurements (shown with the fit)."""
+        return {}
+
+
+class DistributionClaim(Claim):
+    """The draws ``sample(config, seed)`` (vectors in R^n, independent across seeds) follow the
+    Gaussian law ``law(config) -> (mean, cov)``.
+
+    ``verify`` tests the fit at the claim's share of the suite's level (``verify.gof``: a
+    likelihood-ratio covariance test and a test of the whitened radii against chi^2_n) and
+    simulates the test's power against each alternative law: its controls' laws, and any that
+    :meth:`alternatives` adds. Not rejected with power >= ``min_power`` against every
+    alternative: holds; with less: inconclusive (underpowered). ``budget``: per profile, the
+    configurations and the draws per configuration (each draw is one independent sample)."""
+
+    kind = Kind.DISTRIBUTION
+    budget: ClassVar[PerProfile[Budget]] = PerProfile(Budget(configs=({},), draws=1000))
+    min_power: ClassVar[float] = 0.9
+
+    def sample(self, config: dict[str, Any], seed: int):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def law(self, config: dict[str, Any]) -> tuple[Any, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def alternatives(self, config: dict[str, Any]) -> Mapping[str, tuple[Any, Any]]:
+        """Laws (mean, cov), by name, the test must tell apart from ``law`` (besides the controls')."""
+        return {}
+
+    def describe_setting(self) -> Mapping[str, Any]:
+        """The fixed setting of the draws (shown with the verdict)."""
         return {}
 
 

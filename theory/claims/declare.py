@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..domains import Domain, NetworkDomain
-from .base import Budget, Evidence, ExactClaim, PerProfile, RateClaim, SymbolicClaim, WhpClaim
+from .base import Budget, DistributionClaim, Evidence, ExactClaim, PerProfile, RateClaim, SymbolicClaim, WhpClaim
 from .registry import register
 
 
@@ -86,6 +86,8 @@ def _build(
                 "title": f"{common['title']} with {override}",
                 "statement": f"{statement} with {override}",
                 "source": "negative control",
+                # the draws depend on (config, seed) only, never on the parameters: the controls read the claim's
+                **({"draws_of": claim_id} if share_draws else {}),
             },
         )
         register(ctl)
@@ -186,6 +188,41 @@ def rate(
             "source": source,
         }
         return _build(RateClaim, claim_id, statement, fn, attrs, controls, expect)
+
+    return wrap
+
+
+def distribution(
+    claim_id: str,
+    statement: str,
+    *,
+    sample: Callable[[Mapping[str, Any], int], Any],
+    configs: tuple[Mapping[str, Any], ...] = ({},),
+    draws: int = 1000,
+    min_power: float = 0.9,
+    controls: Mapping[str, Mapping[str, Any]] = {},  # noqa: B006  (read only)
+    expect: str = "holds",
+    source: str = "user claim",
+):
+    """A distribution claim: ``sample(config, seed)`` draws one vector (independent across
+    seeds); ``fn(config, **params) -> cov`` (or ``(mean, cov)``) is the Gaussian law the draws
+    follow. Each control overrides parameters, so it states another law: the claim holds only
+    if the fit is not rejected and the test's power against every control's law is at least
+    ``min_power`` (the draws are shared)."""
+
+    def wrap(fn):
+        def law(self, config):
+            value = fn(config, **self.params)
+            return value if isinstance(value, tuple) else (None, value)
+
+        attrs = {
+            "budget": PerProfile(Budget(configs=tuple(configs), draws=draws)),
+            "sample": lambda self, config, seed: sample(config, seed),
+            "law": law,
+            "min_power": min_power,
+            "source": source,
+        }
+        return _build(DistributionClaim, claim_id, statement, fn, attrs, controls, expect, share_draws=True)
 
     return wrap
 

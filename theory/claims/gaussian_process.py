@@ -2,8 +2,7 @@
 NG-1..NG-4; the authors' follow-up work studies deep equilibrium models as Gaussian
 processes). Given (U, A) the output f(X) ~ N(0, kappa^2 K_m(X, X)) exactly, with the forward
 kernel K_m(x, x') = (1/m) z*(x) . z*(x'); as m grows K_m tends to the NNGP kernel Sigma.
-
-Not yet encoded: NG-5 (the distribution, which needs a goodness-of-fit claim kind)."""
+NG-5 (the law itself, a distribution claim) is in :mod:`.gaussian_law`."""
 
 from __future__ import annotations
 

@@ -24,6 +24,8 @@ _METHODS = (
     "prepare",
     "record",
     "describe_setting",
+    "law",
+    "alternatives",
     "failed_hypotheses",
 )
 
@@ -36,7 +38,7 @@ def validate(claim: Claim) -> None:
         if hasattr(claim, name) and not callable(getattr(claim, name)):
             raise TypeError(f"{claim.id}: the attribute {name!r} hides the method of that name; rename the attribute")
     if not isinstance(getattr(claim, "kind", None), Kind):
-        raise TypeError(f"{claim.id}: subclass ExactClaim, WhpClaim, RateClaim or SymbolicClaim")
+        raise TypeError(f"{claim.id}: subclass ExactClaim, WhpClaim, RateClaim, SymbolicClaim or DistributionClaim")
     if isinstance(claim, WhpClaim) and not claim.budget.ci.configs and type(claim).prepare is WhpClaim.prepare:
         raise ValueError(
             f"{claim.id}: a whp claim needs budget = PerProfile(Budget(configs=(...), draws=N)) (or a prepare() that computes them)"
