@@ -48,6 +48,24 @@ def ramp_loss(f, y) -> np.ndarray:
     return np.clip(1.0 - np.asarray(y, dtype=float) * np.asarray(f, dtype=float), 0.0, 1.0)
 
 
+def clipped_absolute_loss(f, y) -> np.ndarray:
+    """min(1, |f - y|): 1-Lipschitz in f, values in [0, 1] (for real-valued targets)."""
+    return np.minimum(1.0, np.abs(np.asarray(f, dtype=float) - np.asarray(y, dtype=float)))
+
+
+def empirical_bernstein_margin(losses, delta: float) -> float:
+    """The margin m with P(E[l] < mean(l) - m) <= delta for i.i.d. losses in [0, 1]:
+    sqrt(2 V ln(2/delta) / N) + 7 ln(2/delta) / (3 (N - 1)), V the unbiased sample variance
+    (Maurer and Pontil 2009, Theorem 4, applied to 1 - l). Far tighter than Hoeffding's
+    sqrt(ln(1/delta) / (2N)) when the losses are small."""
+    losses = np.asarray(losses, dtype=float)
+    N = losses.size
+    if N < 2:
+        raise ValueError(f"need at least 2 losses, got {N}")
+    log_term = math.log(2.0 / delta)
+    return math.sqrt(2.0 * float(losses.var(ddof=1)) * log_term / N) + 7.0 * log_term / (3.0 * (N - 1))
+
+
 def bound_terms(train_loss: float, R: float, n: int, *, g: float, delta: float, main_scale: float = 1.0) -> dict:
     """The three terms of GE-1 (step 4), and their sum ``bound``. ``main_scale`` multiplies the
     complexity term (a negative control shrinks it)."""
@@ -114,12 +132,16 @@ class LinearizedFit:
     radius: float
 
 
-def linearized_fit(net: ImplicitNetwork, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor) -> LinearizedFit:
+def linearized_fit(
+    net: ImplicitNetwork, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor, *, method: str = "anderson"
+) -> LinearizedFit:
     """Fit the linearized network of ``net`` on (X, y) by its minimum-norm interpolant and
-    evaluate it on X_test (one joint solve; the tangent kernel by the Hadamard form)."""
+    evaluate it on X_test (one joint solve; the tangent kernel by the Hadamard form).
+    ``method``: the fixed-point solver (Picard is cheaper for thousands of rows at small rho:
+    Anderson's per-row bookkeeping then costs more than the products it saves)."""
     n = X.shape[0]
     Xall = torch.cat([X, X_test])
-    B, Z, eq = net.features(Xall)
+    B, Z, eq = net.features(Xall, method=method)
     f0 = net.output(Xall, equilibrium=eq)
     K = net.gram_of(B, Z, B[:n], Z[:n])  # tangent kernel, all points x training points
     G = K[:n]

@@ -51,8 +51,9 @@ def _sin_minus_tcos(theta: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _one_minus_cosine(X: torch.Tensor) -> torch.Tensor:
-    """t_ij = 1 - cos(phi_ij) = 2 sin^2(phi_ij / 2), phi_ij the angle between rows i and j.
+def _one_minus_cosine(X: torch.Tensor, Y: torch.Tensor | None = None) -> torch.Tensor:
+    """t_ij = 1 - cos(phi_ij) = 2 sin^2(phi_ij / 2), phi_ij the angle between rows i and j of X
+    (or row i of X and row j of ``Y``).
 
     phi = 2 atan2(||x^ - y^||, ||x^ + y^||) on the normalized rows (Kahan) is accurate to a
     few ulps for every angle, including nearly parallel and nearly antipodal pairs, and
@@ -60,8 +61,9 @@ def _one_minus_cosine(X: torch.Tensor) -> torch.Tensor:
     sqrt(1 - p) in theta - so 1e-16 of rounding in 1 - <x, y> would move G by ~1e-9.)
     """
     Xh = X / torch.linalg.vector_norm(X, dim=1, keepdim=True)
-    minus = torch.cdist(Xh, Xh, compute_mode="donot_use_mm_for_euclid_dist")
-    plus = torch.cdist(Xh, -Xh, compute_mode="donot_use_mm_for_euclid_dist")
+    Yh = Xh if Y is None else Y / torch.linalg.vector_norm(Y, dim=1, keepdim=True)
+    minus = torch.cdist(Xh, Yh, compute_mode="donot_use_mm_for_euclid_dist")
+    plus = torch.cdist(Xh, -Yh, compute_mode="donot_use_mm_for_euclid_dist")
     half = torch.atan2(minus, plus)  # phi / 2
     return 2.0 * torch.sin(half) ** 2
 
@@ -107,12 +109,8 @@ def kernel_parts(X, *, gamma: float, sigma_u: float = 1.0, allow_degenerate: boo
     # (half the entries; the fixed point dominates the cost), then mirror
     n = X.shape[0]
     i, j = torch.triu_indices(n, n)
-    q = correlation(_one_minus_cosine(X)[i, j], gamma)
-    theta = 2.0 * torch.asin(torch.sqrt(q / 2.0))
-    k = sigma_u**2 / (1.0 - gamma**2 / 2.0)
-    sigma = (k / (2.0 * math.pi)) * (torch.sin(theta) + (math.pi - theta) * torch.cos(theta))
-    edot = (math.pi - theta) / (2.0 * math.pi)
-    pi_ = edot / (1.0 - gamma**2 * edot)
+    parts = _parts_of(_one_minus_cosine(X)[i, j], gamma, sigma_u)
+    k = parts.pop("k")
 
     def full(v: torch.Tensor) -> torch.Tensor:
         out = torch.empty(n, n, dtype=v.dtype)
@@ -120,8 +118,20 @@ def kernel_parts(X, *, gamma: float, sigma_u: float = 1.0, allow_degenerate: boo
         out[j, i] = v
         return out
 
-    parts = {"theta": theta, "q": q, "Sigma": sigma, "Edot": edot, "Pi": pi_}
     return {**{name: full(v) for name, v in parts.items()}, "k": torch.tensor(k, dtype=DTYPE)}
+
+
+def _parts_of(t: torch.Tensor, gamma: float, sigma_u: float) -> dict:
+    """theta, q, Sigma, Edot, Pi (and the float k) elementwise from t = 1 - cosine (any shape):
+    the one implementation of the kernel maps, for :func:`kernel_parts` and
+    :func:`limiting_gram_between`."""
+    q = correlation(t, gamma)
+    theta = 2.0 * torch.asin(torch.sqrt(q / 2.0))
+    k = sigma_u**2 / (1.0 - gamma**2 / 2.0)
+    sigma = (k / (2.0 * math.pi)) * (torch.sin(theta) + (math.pi - theta) * torch.cos(theta))
+    edot = (math.pi - theta) / (2.0 * math.pi)
+    pi_ = edot / (1.0 - gamma**2 * edot)
+    return {"theta": theta, "q": q, "Sigma": sigma, "Edot": edot, "Pi": pi_, "k": k}
 
 
 def limiting_gram(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0, allow_degenerate: bool = False) -> torch.Tensor:
@@ -131,6 +141,19 @@ def limiting_gram(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0, 
     parts = kernel_parts(X, gamma=gamma, sigma_u=sigma_u, allow_degenerate=allow_degenerate)
     G = (kappa**2 * gamma**2) * parts["Sigma"] * parts["Pi"]
     return 0.5 * (G + G.T)
+
+
+def limiting_gram_between(X, C, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> torch.Tensor:
+    """G_inf(x_i, c_k) for unit rows x_i of X and c_k of C (n x K): the same maps as
+    :func:`limiting_gram` (G_inf depends on a pair only through its angle), for a function
+    sum_k a_k G_inf(., c_k) of the kernel's RKHS evaluated at new points. No A1 check: a row of
+    X may equal a center."""
+    gamma, sigma_u, kappa = check_gamma(gamma), check_positive(sigma_u, "sigma_u"), check_positive(kappa, "kappa")
+    X, C = as_tensor(X, "X", ndim=2), as_tensor(C, "C", ndim=2)
+    check_unit_rows(X)
+    check_unit_rows(C)
+    parts = _parts_of(_one_minus_cosine(X, C), gamma, sigma_u)
+    return (kappa**2 * gamma**2) * parts["Sigma"] * parts["Pi"]
 
 
 def limiting_gram_diagonal(*, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> float:

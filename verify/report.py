@@ -77,7 +77,8 @@ FIGURES = {
     ),
     "GE-1": (
         "bound_vs_test_loss",
-        "GE-1's bound against the measured test ramp loss as n grows, per data set. Look for: the bound above "
+        "GE-1's bound against the measured test loss as n grows, per data set (rkhs: the target of bounded RKHS norm "
+        "from f(0) = 0). Look for: the bound above "
         "the test loss everywhere (the claim), and where it falls below 1 (where it says something).",
     ),
     "NG-1": ("forward_kernel_error", "||K_m - Sigma||_2 against the width (log-log) with the fit. Look for: slope -1/2."),
@@ -135,7 +136,7 @@ def _prepared_tables(prepared: dict) -> list[str]:
             "",
             "Bound against test loss (means over seeds):",
             "",
-            "| data | n | test ramp loss | bound | complexity | confidence |",
+            "| data | n | test loss | bound | complexity | confidence |",
             "|---|---|---|---|---|---|",
         ]
         out += [
@@ -203,7 +204,7 @@ def render_markdown(data: dict, figures: list[Path] = (), resolutions: dict[str,
             if k != "traceback":
                 lines.append(f"- {STAT_LABELS.get(k, k)}: {_fmt(v)}")
         prepared = (ev.get("details") or {}).get("prepared") or {}
-        for k in ("note", "m_star", "C_hat", "skipped_over_width_budget"):
+        for k in ("note", "m_star", "C_hat", "skipped_over_width_budget", "non_vacuous_from_n"):
             if prepared.get(k):
                 lines.append(f"- {k}: {_fmt(prepared[k])}")
         lines += _prepared_tables(prepared)

@@ -135,56 +135,80 @@ def _sensitivity(name="teacher", n=100, kappas=(4.0, 1.0, 0.25, 0.0625), seeds=3
 
 @register
 class GeneralizationBound(WhpClaim):
-    """Fits the minimum-norm interpolant of the linearized network on n drawn points, computes
-    the held-out ramp loss and the three terms of the bound, and counts draws where the test
-    loss exceeds the bound; the rate is tested against delta."""
+    """Draws n training points of a target of bounded RKHS norm, fits the minimum-norm
+    interpolant of the linearized network from f(0) = 0, and counts draws where the test loss's
+    lower confidence limit (empirical Bernstein, 2000 fresh points) exceeds the bound; the rate
+    is tested against delta (:mod:`.generalization_rkhs` says why this regime)."""
 
     id = "GE-1"
     title = "Test loss <= train loss + 2 j / sqrt(n) + 3 sqrt(log(2j(j+1)/delta)/(2n)), j = ceil(R sqrt(g)), with probability >= 1 - delta"
     source = "Generalization theorem (initialization-sensitive bound), via Arora et al. 2019 Thm 5.1"
-    statement = "L_D(f) <= L_S(f) + 2 j / sqrt(n) + 3 sqrt(log(2 j (j+1)/delta)/(2n)), j = ceil(R sqrt(g)), g = G_inf(x,x) (fixed, not from the sample), R = ||y - f0||_{G(0)^-1}"
+    statement = (
+        "L_D(f) <= L_S(f) + 2 j / sqrt(n) + 3 sqrt(log(2 j (j+1)/delta)/(2n)), j = ceil(R sqrt(g)), g = G_inf(x,x) "
+        "(fixed, not from the sample), R = ||y - f0||_{G(0)^-1}; checked where the bound is below 1 (a target of RKHS "
+        "norm 0.9, f(0) = 0, loss min(1, |f - y|))"
+    )
     budget = PerProfile(
-        ci=Budget(configs=tuple({"data": d, "n": n} for d in ("teacher", "digits", "random") for n in (50, 200)), draws=48),
-        thorough=Budget(configs=tuple({"data": d, "n": n} for d in ("teacher", "digits", "random") for n in (25, 50, 100, 200)), draws=200),
+        ci=Budget(configs=({"n": 100}, {"n": 400}), draws=40),
+        thorough=Budget(configs=({"n": 100}, {"n": 400}, {"n": 1600}), draws=200),
     )
     main_scale = 1.0
     confidence_scale = 1.0
 
     def prepare(self, profile: str, seed: int) -> Prepared:
-        """The report's table: bound against test loss as n grows, and the initialization
-        sensitivity (kappa shrinking, and the antisymmetric f0 = 0 initialization)."""
-        return Prepared({"table": _table(), "sensitivity": _sensitivity(), "width": WIDTH, "gamma": GAMMA, "delta": DELTA})
+        """The report's tables: the bound against the test loss as n grows, in this regime (where
+        it crosses 1) and on classification labels (vacuous at every n here), and the
+        initialization sensitivity (kappa shrinking; the antisymmetric f0 = 0 initialization)."""
+        from .generalization_rkhs import crossing_table
+
+        rkhs = crossing_table(delta=DELTA)
+        below = [row["n"] for row in rkhs if row["bound"] < 1.0]
+        return Prepared(
+            {
+                "table": rkhs + _table(),
+                "sensitivity": _sensitivity(),
+                "non_vacuous_from_n": below[0] if below else None,
+                "note": f"the bound falls below 1 (the loss's maximum) from n = {below[0] if below else 'never'} on the RKHS target; "
+                "on classification labels it stays above 1 at every n of the table",
+                "width": WIDTH,
+                "gamma": GAMMA,
+                "delta": DELTA,
+            }
+        )
 
     def delta(self, config) -> float:
         return DELTA
 
-    def sample(self, config, seed: int) -> Experiment:
-        return experiment(config["data"], config["n"], int(seed) % 2**31)
+    def sample(self, config, seed: int) -> dict:
+        from .generalization_rkhs import rkhs_terms
 
-    def check(self, e: Experiment) -> Evidence:
-        b = e.train_loss + self.main_scale * e.complexity + self.confidence_scale * e.confidence
+        return rkhs_terms(int(config["n"]), int(seed) % 2**31, DELTA)
+
+    def check(self, e: dict) -> Evidence:
+        b = e["train_loss"] + self.main_scale * e["complexity"] + self.confidence_scale * e["confidence"]
         return Evidence(
-            e.test_loss,
+            e["test_lower"],
             b,
             "<=",
             0.0,
-            "the test loss is a mean over the held-out set; a draw violates when it exceeds the bound",
-            {**e.to_dict(), "bound_checked": b, "ratio_bound_to_test": b / max(e.test_loss, 1e-12)},
+            "the test loss's lower confidence limit (empirical Bernstein at 0.001 on 2000 fresh points) against the bound: "
+            "a draw violates only when L_D is above the bound with confidence",
+            {**e, "bound_checked": b, "ratio_bound_to_test": b / max(e["test_loss"], 1e-12), "non_vacuous": b < 1.0},
         )
 
 
 @register
-class GeneralizationBoundShrunk(GeneralizationBound):
-    id = "GE-1/ctl-main-tenth"
+class GeneralizationNoGap(GeneralizationBound):
+    id = "GE-1/ctl-no-gap"
     control_of = "GE-1"
-    title = "The bound's complexity term shrunk tenfold, without its confidence term"
+    title = "The interpolant generalizes perfectly: test loss <= train loss (= 0)"
     why_false = (
-        "the complexity term is what grows with the labels' difficulty: on random labels at n = 50 a tenth of it is ~0.4 "
-        "while the test loss is ~0.7 (with the confidence term kept, ~0.5-1.0 at these n, even the tenth still holds)"
+        "the minimum-norm interpolant matches the target only on the sample; between the points it errs by ~0.01 "
+        "(measured on 2000 fresh points, far above the test set's confidence margin of ~0.007)"
     )
     source = "negative control"
-    statement = "L_D <= L_S + (1/10) 2 j / sqrt(n)"
-    main_scale = 0.1
+    statement = "L_D <= L_S"
+    main_scale = 0.0
     confidence_scale = 0.0
     draws_of = "GE-1"
 
