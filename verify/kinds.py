@@ -227,6 +227,8 @@ def run_whp(claim, ctx: Context) -> Outcome:
         "Wald's SPRT of rate <= delta against rate >= p1 with Ville thresholds (anytime-valid at level "
         f"{alpha:.2g}, the claim's Bonferroni share per configuration)"
     )
+    skipped = report.get("skipped_over_width_budget") or []
+    tail = "; skipped (m* over the width budget): " + ", ".join(f"n={c.get('n')} m*={c.get('m')}" for c in skipped) if skipped else ""
     refuted = [t for t in tests if t["decision"] == "refuted"]
     if refuted:
         t = refuted[0]
@@ -235,7 +237,7 @@ def run_whp(claim, ctx: Context) -> Outcome:
             f"violation rate {t['violations']}/{t['draws']} at {t['config']}: the evidence for a rate >= {t['resolution_p1']:.3g} "
             f"(delta={t['delta']:.3g}) passed 1/alpha"
         )
-        return Outcome(REFUTED, summary, ev, stats)
+        return Outcome(REFUTED, summary + tail, ev, stats)
     worst_t = max(tests, key=lambda t: t["upper_bound"] - t["resolution_p1"])
     ev = Evidence(
         worst_t["upper_bound"], worst_t["resolution_p1"], "<=", 0.0, why + ": upper confidence bound on the rate against p1", details
@@ -245,14 +247,14 @@ def run_whp(claim, ctx: Context) -> Outcome:
             f"max violations {max(t['violations'] for t in tests)} in {min(t['draws'] for t in tests)}-{max(t['draws'] for t in tests)} "
             f"draws per config; rate <= {worst_t['upper_bound']:.3g} (anytime bound) <= resolution {worst_t['resolution_p1']:.3g} everywhere"
         )
-        return Outcome(HOLDS, summary, ev, stats)
+        return Outcome(HOLDS, summary + tail, ev, stats)
     t = worst_t
     summary = (
         f"inconclusive: underpowered at {t['config']}: {t['violations']}/{t['draws']} violations bound the rate only by "
         f"{t['upper_bound']:.3g} > resolution {t['resolution_p1']:.3g} (delta={t['delta']:.3g}); about {t['draws_to_hold']} more "
         f"draws without a violation would decide (budget {max_draws})"
     )
-    return Outcome(INCONCLUSIVE, summary, ev, stats)
+    return Outcome(INCONCLUSIVE, summary + tail, ev, stats)
 
 
 # ---- rate ------------------------------------------------------------------------------
