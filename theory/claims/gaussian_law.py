@@ -4,14 +4,14 @@ Given (U, A) the output f(X) = (kappa / sqrt(m)) Z u is exactly N(0, kappa^2 K_m
 law is a scale mixture of Gaussians; as m grows it tends to N(0, kappa^2 Sigma(X, X)). Each draw
 here is a whole new network (U, A, u), so the draws are independent, as the test needs.
 
-Why gamma = 0.45 and 1600 draws at ci: the test must tell the implicit kernel from the two-layer
+Why gamma = 0.45 and 1800 draws at ci: the test must tell the implicit kernel from the two-layer
 kernel (the nearest wrong answer), whose Gaussian is only KL 0.01 per draw away at gamma = 0.45
-(0.001 at gamma = 0.25, where no affordable number of draws separates them); 1600 draws give a
-simulated power of about 0.92 at the claim's level. Width 512 at ci (a network costs 14 ms there;
+(0.001 at gamma = 0.25, where no affordable number of draws separates them); 1600 draws gave a
+simulated power of 0.92 at the suite's level, 1800 leave a margin. Width 512 at ci (a network costs 14 ms there;
 the statement is asymptotic and the finite-width mixture is within the test's resolution: its
 scale jitters by sqrt(Var K_m) / K ~ 0.1 at m = 512, which moves the radii's variance by ~1%),
 2048 at thorough. The equilibrium is solved uncertified (the solver's convergence is still
-checked): computing ||A||_2 for each of 1600 networks would triple the cost, and rho ~ 2 gamma =
+checked): computing ||A||_2 for each of 1800 networks would triple the cost, and rho ~ 2 gamma =
 0.9 leaves a margin of 0.1 against fluctuations of ||A||_2 / sqrt(m) of order m^-2/3.
 """
 
@@ -45,7 +45,7 @@ class OutputLaw(DistributionClaim):
     source = "docs/mathematics.md section 6, NG-5 (the NNGP limit: conditional Gaussianity given (U, A), and K_m -> Sigma)"
     statement = "f(X) ~ N(0, kappa^2 Sigma(X, X)) (a goodness-of-fit test of N draws of the whole network does not reject)"
     budget = PerProfile(
-        ci=Budget(configs=({"m": 512},), draws=1600),
+        ci=Budget(configs=({"m": 512},), draws=1800),
         thorough=Budget(configs=({"m": 2048},), draws=2400),
     )
 
