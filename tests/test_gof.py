@@ -106,3 +106,13 @@ def test_a_claim_without_alternatives_does_not_hold(planted):
     planted("T-ALONE", scale=1.0)
     res = run(["T-ALONE"], profile="ci").results[0]
     assert res.status == "inconclusive" and "power is unknown" in res.summary
+
+
+def test_bad_laws_and_draws_are_clear_errors():
+    x = np.zeros((10, 2))
+    with pytest.raises(ValueError, match="not positive definite"):
+        whiten(x, np.zeros(2), np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="non-finite"):
+        whiten(np.full((10, 2), np.nan), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match="need draws"):
+        whiten(x, np.zeros(3), np.eye(2))

@@ -40,8 +40,18 @@ NULL_DRAWS = 100_000
 
 
 def whiten(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    """w = L^-1 (x - mean) row by row, cov = L L^T (raises numpy's LinAlgError if cov is not PD)."""
-    L = np.linalg.cholesky(cov)
+    """w = L^-1 (x - mean) row by row, cov = L L^T; a ValueError names what is wrong with the
+    inputs (non-finite values, shapes, a covariance that is not positive definite)."""
+    x, mean, cov = np.asarray(x, dtype=float), np.asarray(mean, dtype=float), np.asarray(cov, dtype=float)
+    n = x.shape[1] if x.ndim == 2 else -1
+    if x.ndim != 2 or cov.shape != (n, n) or mean.shape != (n,):
+        raise ValueError(f"need draws N x n, mean (n,), cov n x n; got {x.shape}, {mean.shape}, {cov.shape}")
+    if not (np.isfinite(x).all() and np.isfinite(mean).all() and np.isfinite(cov).all()):
+        raise ValueError("the draws or the stated law contain non-finite values")
+    try:
+        L = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"the stated covariance is not positive definite (smallest eigenvalue {np.linalg.eigvalsh(cov)[0]:.3g})") from None
     return np.linalg.solve(L, (x - mean).T).T
 
 
