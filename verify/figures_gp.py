@@ -42,7 +42,7 @@ def rate_fit(results: list[dict], folder: Path, cid: str, name: str, ylabel: str
     if not geometric:
         ax.set_xscale("log")
         f._width_ticks(ax, xs)
-    ax.set_xlabel(r["evidence"]["details"].get("setting", {}).get("variable", "depth L" if geometric else "width m"))
+    ax.set_xlabel("depth L" if geometric else "width m")
     ax.set_ylabel(ylabel)
     ax.set_title(f"{cid}: interval [{fit['lower']:.3f}, {fit['upper']:.3f}] at level {fit['level']:.4g} each side", fontsize=8)
     ax.legend(fontsize=8)

@@ -114,7 +114,11 @@ class FitTest:
 
 def gaussian_fit(x: np.ndarray, mean: np.ndarray, cov: np.ndarray, alpha: float) -> FitTest:
     """Test "the rows of x are i.i.d. N(mean, cov)" at level alpha (see the module docstring)."""
-    w = whiten(x, mean, cov)
+    return whitened_fit(whiten(x, mean, cov), alpha)
+
+
+def whitened_fit(w: np.ndarray, alpha: float) -> FitTest:
+    """:func:`gaussian_fit` on draws already whitened by the stated law (null: i.i.d. N(0, I))."""
     N, n = w.shape
     T = covariance_statistic(w)
     null = covariance_null(N, n)

@@ -10,7 +10,7 @@ import numpy as np
 from theory.claims import Evidence, controls_of
 
 from .context import Context, seed_of
-from .gof import gaussian_fit, power, qq, whiten
+from .gof import power, qq, whiten, whitened_fit
 from .records import HOLDS, INCONCLUSIVE, REFUTED, Outcome
 
 POWER_SIMULATIONS = 400  # runs per alternative: the power's Monte Carlo error is <= 0.025 (one s.d.)
@@ -47,7 +47,8 @@ def run_distribution(claim, ctx: Context) -> Outcome:
         config = dict(config)
         x = _draws(claim, config, ci, n, ctx)
         law = _law(claim, config)
-        fit = gaussian_fit(x, *law, alpha)
+        w = whiten(x, *law)
+        fit = whitened_fit(w, alpha)
         alternatives = {} if claim.is_control else {c.id: _law(c, config) for c in controls_of(claim.id)}
         if not claim.is_control:
             alternatives.update({k: (np.asarray(m, float), np.asarray(c, float)) for k, (m, c) in claim.alternatives(config).items()})
@@ -55,7 +56,7 @@ def run_distribution(claim, ctx: Context) -> Outcome:
             power(name, law, alt, n, alpha, simulations=POWER_SIMULATIONS, seed=ctx.base_seed).to_dict()
             for name, alt in alternatives.items()
         ]
-        tests.append({"config": config, **fit.to_dict(), "powers": powers, "qq": qq(whiten(x, *law))})
+        tests.append({"config": config, **fit.to_dict(), "powers": powers, "qq": qq(w)})
     details = {"tests": tests, "min_power": claim.min_power, "power_simulations": POWER_SIMULATIONS}
     setting = dict(claim.describe_setting())
     if setting:
