@@ -96,9 +96,10 @@ def mutate(session):
 
 @nox.session
 def audit(session):
-    """Audit torchdeq's solvers and gradient modes against the reference; report in audit-out/."""
+    """Audit torchdeq, torchopt, jaxopt and optimistix (each library's grid, then the cross-framework
+    tables) against the reference; reports in audit-out/ (README "Auditing an implementation")."""
     _install(session, "audit")
-    session.run("python", "-m", "verify", "audit", "torchdeq", "--grid", "--out", "audit-out", *session.posargs)
+    session.run("python", "-m", "verify", "audit", "all", "--grid", "--out", "audit-out", *session.posargs)
 
 
 @nox.session(name="bench-nt")

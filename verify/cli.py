@@ -229,7 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
         "gradient, the Gram from per-sample gradients, uniqueness from far-off starts, a sweep of rho towards 1, dtype, and "
         "configuration keys the library silently ignores. Exit 0 when nothing is flagged (with --grid: once the survey has run).",
     )
-    au.add_argument("adapter", help="reference, torchdeq, planted-jfb, planted-early-stop, planted-float32, or module:attribute")
+    au.add_argument(
+        "adapter",
+        help="torchdeq, torchopt, jaxopt, optimistix, reference, a planted fault (planted-jfb, planted-early-stop, planted-float32, "
+        "planted-torchopt-jfb, planted-jax-jfb, planted-jax-early-stop, planted-jax-float32), module:attribute, or 'all' "
+        "(with --grid: every library's grid and the cross-framework tables)",
+    )
     au.add_argument(
         "--config",
         action="append",
@@ -240,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument(
         "--grid",
         action="store_true",
-        help="audit the adapter's published grid of configurations (torchdeq: solvers x gradient modes x issue probes)",
+        help="audit the adapter's published grid of configurations (solvers x gradient modes x issue probes)",
     )
     au.add_argument("--n", type=int, default=8, help="inputs (default 8)")
     au.add_argument("--d", type=int, default=5, help="input dimension (default 5)")

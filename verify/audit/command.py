@@ -40,6 +40,8 @@ def _cmd_audit(args, console) -> int:
         if not r.ok and not args.grid:
             console.print(failure_text(r))
 
+    if args.adapter == "all":
+        return _cmd_audit_all(args, console, problem, thresholds, show)
     if args.grid:
         if args.config:
             raise UsageError("--grid audits the adapter's own configurations; drop --config (or drop --grid)")
@@ -62,6 +64,40 @@ def _cmd_audit(args, console) -> int:
         console.print(f"{len(results)} configurations audited, {flagged} flagged (a survey: exit 0 once it has run)")
         return 0
     return 0 if results[0].ok else 1
+
+
+def _cmd_audit_all(args, console, problem, thresholds, show) -> int:
+    """Every library's grid, the cross-framework tables (``verify/audit/compare.py``)."""
+    import json
+    from pathlib import Path
+
+    from verify.serialize import encode, versions
+
+    from .compare import render_comparison, survey, time_to_tolerance
+    from .protocol import LIBRARIES
+    from .report import write
+
+    if not args.grid or args.config:
+        raise UsageError("'audit all' surveys every library's grid: give --grid and no --config")
+    command = "python -m verify " + shlex.join(args.argv)
+    grids = {}
+    for lib in LIBRARIES:
+        console.print(f"[bold]{lib}[/]")
+        grids.update(survey(problem, (lib,), on_result=show, **thresholds))
+        if args.out:
+            write(grids[lib], Path(args.out) / lib, title=f"Audit of {lib}", command=command, library=_library_version(lib))
+    with console.status("timing each solver to 1e-10 at rho = 0.9, 0.99, 0.999"):
+        timing = time_to_tolerance(problem, **thresholds)
+    md = render_comparison(grids, timing, command=command)
+    console.print(md)
+    if args.out:
+        out = Path(args.out)
+        data = {"command": command, "versions": versions(), "libraries": {lib: _library_version(lib) for lib in LIBRARIES}}
+        data.update(timing=timing, grids={lib: [r.to_dict() for r in rs] for lib, rs in grids.items()})
+        (out / "comparison.json").write_text(json.dumps(encode(data), indent=1, allow_nan=False))
+        (out / "comparison.md").write_text(md)
+        console.print(f"reports: {out}/<library>/audit.md, {out}/comparison.md")
+    return 0
 
 
 def _library_version(adapter: str) -> str:

@@ -78,10 +78,19 @@ def _registry() -> dict[str, str]:
         "planted-early-stop": "verify.audit.reference:EarlyStopped",
         "planted-float32": "verify.audit.reference:Float32",
         "torchdeq": "verify.audit.torchdeq_adapter:TorchDEQ",
+        "torchopt": "verify.audit.torchopt_adapter:TorchOpt",
+        "jaxopt": "verify.audit.jaxopt_adapter:JaxOpt",
+        "optimistix": "verify.audit.optimistix_adapter:Optimistix",
+        "planted-torchopt-jfb": "verify.audit.torchopt_adapter:PlantedJacobianFree",
+        "planted-jax-jfb": "verify.audit.jaxopt_adapter:PlantedJacobianFree",
+        "planted-jax-early-stop": "verify.audit.jaxopt_adapter:planted_early_stop",
+        "planted-jax-float32": "verify.audit.jaxopt_adapter:planted_float32",
     }
 
 
 ADAPTERS = tuple(_registry())
+# the libraries of the published audit (``python -m verify audit all --grid``), each with a GRID
+LIBRARIES = ("torchdeq", "torchopt", "jaxopt", "optimistix")
 
 
 def load_adapter(spec: str, config: dict[str, Any] | None = None) -> Implementation:

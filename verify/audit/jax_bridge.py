@@ -1,0 +1,49 @@
+"""What the JAX adapters (jaxopt, optimistix) share: importing JAX with a clear error, float64
+made explicit, and arrays exchanged with torch through DLPack (no copy, no Python lists).
+
+JAX computes in float32 unless ``jax_enable_x64`` is set, and it says nothing when it drops a
+float64 input to float32: ``jax.dlpack.from_dlpack`` of a float64 torch tensor returns a
+float32 array with x64 off (measured, jax 0.10.2). The adapters therefore run every solve inside
+``jax.enable_x64(x64)`` (a scoped switch, not the process-wide flag) and, when float64 was
+asked for, refuse to go on if any array is not float64 (:func:`require_float64`). ``x64=False``
+is kept as a configuration so the audit can show what a user who forgot the flag gets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from theory.errors import ParameterError
+
+EXTRA = "pip install 'implicit-verify[audit]' (in a clone: pip install -e '.[audit]')"
+
+
+def load_jax(library: str):
+    """``(jax, jnp)``, or a ParameterError naming the extra when JAX is not installed."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ParameterError(f"the {library} adapter needs JAX: {EXTRA}") from exc
+    return jax, jnp
+
+
+def to_jax(t: torch.Tensor):
+    """A torch tensor as a JAX array through DLPack (zero-copy on the CPU in float64)."""
+    import jax
+
+    return jax.dlpack.from_dlpack(t.detach().contiguous())
+
+
+def to_torch(a) -> torch.Tensor:
+    """A JAX array as a torch tensor through DLPack; its dtype is what JAX computed in."""
+    return torch.from_dlpack(a)
+
+
+def require_float64(library: str, **arrays: Any) -> None:
+    """Raise when float64 was asked for and JAX produced anything else (never silently)."""
+    bad = {k: str(v.dtype) for k, v in arrays.items() if v is not None and str(v.dtype) != "float64"}
+    if bad:
+        raise ParameterError(f"{library}: float64 was enabled but JAX returned {bad}")
