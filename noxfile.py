@@ -110,7 +110,7 @@ def bench_nt(session):
     session.run("python", "benchmarks/ntk_neural_tangents.py", "benchmarks/out/nt")
 
 
-LINTED = ("theory", "verify", "tests", "benchmarks", "noxfile.py")
+LINTED = ("theory", "verify", "tests", "benchmarks", "docs/examples", "noxfile.py")
 
 
 @nox.session

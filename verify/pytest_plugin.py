@@ -14,6 +14,9 @@ Your own claims work the same once the module registering them is imported. Opti
 ``--verify-profile`` (ci, dev or thorough; default ci), ``--verify-seed N``,
 ``--verify-no-controls``. The verdicts are listed at the end of the session, and each test's
 evidence is attached to its report (``user_properties``, so it lands in ``--junitxml``).
+
+It also carries the audit of an implicit-layer implementation (``@pytest.mark.audit_implicit``
+and the ``implicit_audit`` fixture): see :mod:`verify.audit.fixture`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "verify_claims(*ids): run these claims (and their controls) through the claim_result fixture")
+    config.addinivalue_line(
+        "markers",
+        "audit_implicit(adapter, **options): audit an implicit-layer implementation through the implicit_audit fixture "
+        "(verify/audit/fixture.py)",
+    )
 
 
 def pytest_generate_tests(metafunc):
@@ -70,6 +78,21 @@ def claim_result(request, claim_id):
     return res
 
 
+@pytest.fixture
+def implicit_audit(request):
+    """The audit of the adapter named by the test's ``audit_implicit`` marker (an AuditResult);
+    the test then fails with the audit's lines unless every flagged check is in ``allow``."""
+    from .audit.fixture import run_marked
+
+    marker = request.node.get_closest_marker("audit_implicit")
+    if marker is None:
+        raise pytest.UsageError("the implicit_audit fixture needs @pytest.mark.audit_implicit(adapter, ...) on the test")
+    result, allow = run_marked(marker.args, marker.kwargs)
+    request.node._implicit_audit = (result, allow)
+    request.node.user_properties.append(("implicit_audit", json.dumps(result.to_dict(), default=str)))
+    return result
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """After the test body: a claim that did not behave as expected fails the test (a failure
@@ -84,6 +107,14 @@ def pytest_runtest_call(item):
             f" ({ev.get('tolerance_why', '')})" + (f"\n  replay: python -m verify replay {res.replay}" if res.replay else ""),
             pytrace=False,
         )
+    audited = getattr(item, "_implicit_audit", None)
+    if audited is not None:
+        from .audit.fixture import failures
+
+        result, allow = audited
+        lines = failures(result, allow)
+        if lines:
+            pytest.fail(f"implicit audit of {result.adapter}: flagged\n{lines}", pytrace=False)
     return outcome
 
 

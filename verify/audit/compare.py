@@ -37,7 +37,12 @@ CONTENDERS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("torchopt", "normal_cg (forward: reference)", "torchopt", {"rtol": TOL, "forward_tol": TOL}),
     ("jaxopt", "FixedPointIteration", "jaxopt", {"tol": TOL, "maxiter": MAX, "solve_tol": TOL}),
     ("jaxopt", "AndersonAcceleration", "jaxopt", {"solver": "anderson", "tol": TOL, "maxiter": MAX, "solve_tol": TOL}),
-    ("jaxopt", "AndersonAcceleration ridge=0", "jaxopt", {"solver": "anderson", "ridge": 0.0, "tol": TOL, "maxiter": MAX, "solve_tol": TOL}),
+    (
+        "jaxopt",
+        "AndersonAcceleration ridge=0",
+        "jaxopt",
+        {"solver": "anderson", "ridge": 0.0, "tol": TOL, "maxiter": MAX, "solve_tol": TOL},
+    ),
     ("optimistix", "FixedPointIteration", "optimistix", {"rtol": TOL, "atol": TOL, "max_steps": MAX}),
     ("optimistix", "Newton", "optimistix", {"solver": "newton", "rtol": TOL, "atol": TOL}),
     ("optimistix", "Chord", "optimistix", {"solver": "chord", "rtol": TOL, "atol": TOL}),
