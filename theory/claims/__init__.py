@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registers the catalog)
     kernel_definiteness,
     kernel_init,
     kernels,
+    label_training,
     span_target,
     training,
     training_rates,
