@@ -56,8 +56,9 @@ def test_pytest_plugin_fails_a_false_claim_with_its_evidence(pytester):
 
 @pytest.mark.slow
 def test_dask_run_equals_the_serial_run(tmp_path):
-    """Two worker processes on a LocalCluster against one process: identical records (times aside)."""
-    ids = ["WP-2", "KG-1", "WP-5"]
+    """Two worker processes on a LocalCluster against one process: identical records (times aside),
+    with grid points (NG-4) and draw batches (GE-3, WP-5) as the units of work."""
+    ids = ["WP-2", "KG-1", "WP-5", "NG-4", "GE-3"]
     serial = run(ids, profile="ci")
     dask = run(ids, profile="ci", jobs=2)
     strip = lambda r: {k: v for k, v in r.to_dict().items() if k != "seconds"}

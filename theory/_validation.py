@@ -15,14 +15,15 @@ from .tolerances import UNIT_NORM as UNIT_NORM_TOL
 DTYPE = torch.float64
 
 
-def as_tensor(value, name: str, *, ndim: int | None = None) -> torch.Tensor:
-    """``value`` (array-like or tensor) as a float64 CPU tensor that the caller does not share
-    (always a fresh copy: a caller's later in-place change cannot reach it), checked real and
-    finite. Complex, boolean-only or non-numeric input is a :class:`DTypeError`, never a cast."""
+def as_tensor(value, name: str, *, ndim: int | None = None, device: torch.device | str | None = "cpu") -> torch.Tensor:
+    """``value`` (array-like or tensor) as a float64 tensor on ``device`` (default the CPU) that
+    the caller does not share (always a fresh copy: a caller's later in-place change cannot reach
+    it), checked real and finite. Complex, boolean-only or non-numeric input is a
+    :class:`DTypeError`, never a cast."""
     if isinstance(value, torch.Tensor):
         if value.is_complex():
             raise DTypeError(f"{name} is complex ({value.dtype}); the network is real-valued: pass the real part explicitly")
-        t = value.detach().to(device="cpu", dtype=DTYPE, copy=True)
+        t = value.detach().to(device=device or "cpu", dtype=DTYPE, copy=True)
     else:
         try:
             arr = np.asarray(value)
@@ -32,7 +33,7 @@ def as_tensor(value, name: str, *, ndim: int | None = None) -> torch.Tensor:
             raise DTypeError(f"{name} is complex ({arr.dtype}); the network is real-valued: pass the real part explicitly")
         if arr.dtype.kind not in "biuf":
             raise DTypeError(f"{name} must be a real numeric array, got dtype {arr.dtype} ({type(value).__name__})")
-        t = torch.from_numpy(np.array(arr, dtype=np.float64, copy=True))
+        t = torch.from_numpy(np.array(arr, dtype=np.float64, copy=True)).to(device or "cpu")
     if ndim is not None and t.ndim != ndim:
         raise ShapeError(f"{name} must have {ndim} dimension(s), got shape {tuple(t.shape)}")
     if t.numel() == 0:

@@ -7,7 +7,8 @@
     G = (kappa gamma / m)^2 (B B^T) o (Z Z^T)                     (Hadamard form; GR-2)
     dL/dA = (kappa gamma / m) B^T diag(r) Z,   r = f - y
 
-Everything is float64 on the CPU, batched over the rows of X (Z, B are n x m). This is the
+Everything is float64, on the CPU or the network's device (``theory.device``), batched over
+the rows of X (Z, B are n x m). This is the
 one implementation of the layer, the forward solve, the backward solve and the Gram; every
 claim, trainer and audit calls it. The n x m^2 Jacobian is never formed.
 """
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 import torch
 
 from ._validation import DTYPE, as_tensor, check_gamma, check_int, check_max_iter, check_memory, check_positive, check_seed, check_tol
+from .device import resolve
+from .equilibrium import Equilibrium
 from .errors import ContractionError, ConvergenceError, EquilibriumMismatchError, ShapeError
 from .linalg import spectral_norm
 from .solvers import FixedPointResult, get_solver
@@ -30,6 +33,7 @@ DEFAULT_TOL = DEFAULT_SOLVE  # relative residual ||T(z) - z|| / ||z|| (theory.to
 
 
 _NETWORK_IDS = itertools.count(1)
+DEVICE_DRAW_ABOVE = 8192  # wider networks on a GPU draw their parameters there (see initialize)
 
 
 def _default_cap(rho: float, tol: float) -> int:
@@ -44,38 +48,6 @@ def _default_cap(rho: float, tol: float) -> int:
 def relu_layer(Z: torch.Tensor, A: torch.Tensor, H0: torch.Tensor, c: float) -> torch.Tensor:
     """T(Z) = relu(c Z A^T + H0) row-wise, H0 = sigma_u X U^T: the weight-tied layer."""
     return torch.relu(c * (Z @ A.T) + H0)
-
-
-@dataclass(frozen=True, eq=False)
-class Equilibrium:
-    """Equilibria ``Z`` (n x m) of the rows of X, with the solve's diagnostics.
-
-    ``error_bound`` certifies ``max_i ||z_i - z*_i|| <= residual_i / (1 - rho)`` (WP-1) when
-    rho < 1, and is ``inf`` otherwise. ``X`` and ``source`` record what it was solved for (the
-    inputs, and the network's identity with its parameters' versions): a network refuses an
-    equilibrium of another problem with :class:`EquilibriumMismatchError`.
-    """
-
-    Z: torch.Tensor
-    mask: torch.Tensor  # D as a 0/1 float matrix (n x m): 1[pre-activation > 0]
-    iterations: int
-    residual: float
-    residuals: torch.Tensor
-    contraction_factor: float
-    error_bound: float
-    method: str
-    trace: list[float] = field(default_factory=list)
-    X: torch.Tensor | None = None
-    source: tuple = ()
-
-    def diagnostics(self) -> dict:
-        return {
-            "iterations": self.iterations,
-            "residual": self.residual,
-            "contraction_factor": self.contraction_factor,
-            "error_bound": self.error_bound,
-            "method": self.method,
-        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,17 +73,20 @@ class ImplicitNetwork:
     gamma: float = 0.25
     sigma_u: float = 1.0
     kappa: float = 1.0
+    device: torch.device | str | None = None  # None: theory.device.default_device()
     _uid: int = field(init=False, repr=False, default=0)
     _cache: dict = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self):
-        U = as_tensor(self.U, "U", ndim=2)
+        dev = resolve(self.device)
+        object.__setattr__(self, "device", dev)
+        U = as_tensor(self.U, "U", ndim=2, device=dev)
         m = U.shape[0]
         A = self.A
-        if not (isinstance(A, torch.Tensor) and A.dtype == DTYPE and A.device.type == "cpu"):
+        if dev.type == "cpu" and not (isinstance(A, torch.Tensor) and A.dtype == DTYPE and A.device.type == "cpu"):
             check_memory(8.0 * m * m, f"a float64 copy of A (m = {m})")
-        A = as_tensor(A, "A", ndim=2)
-        u = as_tensor(self.u, "u", ndim=1)
+        A = as_tensor(A, "A", ndim=2, device=dev)
+        u = as_tensor(self.u, "u", ndim=1, device=dev)
         if A.shape != (m, m):
             raise ShapeError(f"A must be m x m with m = U.shape[0] = {m}, got {tuple(A.shape)}")
         if u.shape != (m,):
@@ -124,8 +99,11 @@ class ImplicitNetwork:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def initialize(cls, d: int, m: int, *, gamma: float = 0.25, sigma_u: float = 1.0, kappa: float = 1.0, seed: int) -> ImplicitNetwork:
-        """Draw U (m x d), then A (m x m), then u (m), i.i.d. N(0,1), from ``torch.Generator(seed)``.
+    def initialize(
+        cls, d: int, m: int, *, gamma: float = 0.25, sigma_u: float = 1.0, kappa: float = 1.0, seed: int, device=None
+    ) -> ImplicitNetwork:
+        """Draw U (m x d), then A (m x m), then u (m), i.i.d. N(0,1), from ``torch.Generator(seed)``
+        on the CPU, then place them on ``device`` (the same network on every device).
 
         ``d``, ``m`` are positive integers and ``seed`` an integer in [0, 2^63 - 1]
         (:class:`ParameterError` otherwise); a width whose parameters cannot fit in the available
@@ -133,16 +111,22 @@ class ImplicitNetwork:
         :class:`MemoryBudgetError`."""
         d, m = check_int(d, "d", low=1), check_int(m, "m", low=1)
         seed = check_seed(seed)
-        check_memory(16.0 * m * m, f"a width-{m} network (A and one working copy, 16 m^2 bytes)")
-        g = torch.Generator().manual_seed(seed)
-        U = torch.randn(m, d, generator=g, dtype=DTYPE)
-        A = torch.randn(m, m, generator=g, dtype=DTYPE)
-        u = torch.randn(m, generator=g, dtype=DTYPE)
-        return cls.from_arrays(U, A, u, gamma=gamma, sigma_u=sigma_u, kappa=kappa)
+        dev = resolve(device)
+        # widths above DEVICE_DRAW_ABOVE on a GPU draw there (the CPU's generator needs ~20 s
+        # per 10^9 numbers): another stream of the same law, so such a network differs from the
+        # CPU's of the same seed; at and below it every device gets the CPU's numbers
+        where = dev if dev.type != "cpu" and m > DEVICE_DRAW_ABOVE else torch.device("cpu")
+        if where.type == "cpu":
+            check_memory(16.0 * m * m, f"a width-{m} network (A and one working copy, 16 m^2 bytes)")
+        g = torch.Generator(device=where).manual_seed(seed)
+        U = torch.randn(m, d, generator=g, dtype=DTYPE, device=where)
+        A = torch.randn(m, m, generator=g, dtype=DTYPE, device=where)
+        u = torch.randn(m, generator=g, dtype=DTYPE, device=where)
+        return cls.from_arrays(U, A, u, gamma=gamma, sigma_u=sigma_u, kappa=kappa, device=dev)
 
     @classmethod
     def initialize_antisymmetric(
-        cls, d: int, m: int, *, gamma: float = 0.25, sigma_u: float = 1.0, kappa: float = 1.0, seed: int
+        cls, d: int, m: int, *, gamma: float = 0.25, sigma_u: float = 1.0, kappa: float = 1.0, seed: int, device=None
     ) -> ImplicitNetwork:
         """Two copies of a width-m/2 network with opposite output weights, so f(0) = 0 (exactly in
         exact arithmetic; ~1e-16 in float64, where the halves' products round differently):
@@ -153,19 +137,24 @@ class ImplicitNetwork:
         ~ 2 sqrt(m/2), so rho(A(0)) ~ sqrt(2) gamma rather than 2 gamma."""
         if int(m) % 2:
             raise ShapeError(f"an antisymmetric initialization needs an even width, got m={m}")
-        half = cls.initialize(d, int(m) // 2, gamma=gamma, sigma_u=sigma_u, kappa=kappa, seed=seed)
+        half = cls.initialize(d, int(m) // 2, gamma=gamma, sigma_u=sigma_u, kappa=kappa, seed=seed, device="cpu")
         A = torch.block_diag(half.A, half.A)
-        return cls.from_arrays(torch.cat([half.U, half.U]), A, torch.cat([half.u, -half.u]), gamma=gamma, sigma_u=sigma_u, kappa=kappa)
+        U, u = torch.cat([half.U, half.U]), torch.cat([half.u, -half.u])
+        return cls.from_arrays(U, A, u, gamma=gamma, sigma_u=sigma_u, kappa=kappa, device=device)
 
     @classmethod
-    def from_arrays(cls, U, A, u, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> ImplicitNetwork:
+    def from_arrays(cls, U, A, u, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0, device=None) -> ImplicitNetwork:
         """A network from given U (m x d), A (m x m), u (m): numpy arrays, lists or tensors
-        (copied: the network owns its parameters)."""
-        return cls(U, A, u, gamma, sigma_u, kappa)
+        (copied: the network owns its parameters), placed on ``device`` (None: the default)."""
+        return cls(U, A, u, gamma, sigma_u, kappa, device)
+
+    def to(self, device) -> ImplicitNetwork:
+        """The same network (same parameters) on ``device``."""
+        return ImplicitNetwork.from_arrays(self.U, self.A, self.u, gamma=self.gamma, sigma_u=self.sigma_u, kappa=self.kappa, device=device)
 
     def with_A(self, A) -> ImplicitNetwork:
-        """The same network with implicit layer ``A`` (U, u, scalars unchanged)."""
-        return ImplicitNetwork.from_arrays(self.U, A, self.u, gamma=self.gamma, sigma_u=self.sigma_u, kappa=self.kappa)
+        """The same network with implicit layer ``A`` (U, u, scalars and device unchanged)."""
+        return ImplicitNetwork.from_arrays(self.U, A, self.u, gamma=self.gamma, sigma_u=self.sigma_u, kappa=self.kappa, device=self.device)
 
     # ---- scalars ------------------------------------------------------------------------
     @property
@@ -220,7 +209,7 @@ class ImplicitNetwork:
 
     # ---- forward ------------------------------------------------------------------------
     def _inputs(self, X) -> torch.Tensor:
-        X = as_tensor(X, "X")
+        X = as_tensor(X, "X", device=self.device)
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != self.d:
@@ -262,7 +251,7 @@ class ImplicitNetwork:
         if max_iter is None:
             max_iter = _default_cap(rho, tol)
         n = H0.shape[0]
-        z0 = torch.zeros(n, self.m, dtype=DTYPE) if Z0 is None else as_tensor(Z0, "Z0", ndim=2)
+        z0 = torch.zeros(n, self.m, dtype=DTYPE, device=self.device) if Z0 is None else as_tensor(Z0, "Z0", ndim=2, device=self.device)
         if z0.shape != (n, self.m):
             raise ShapeError(f"Z0 must be {n} x {self.m}, got {tuple(z0.shape)}")
         A, c = self.A, self.c
@@ -325,7 +314,7 @@ class ImplicitNetwork:
             max_iter = _default_cap(rho, tol)
         mask, A, c, u = eq.mask, self.A, self.c, self.u
         if B0 is not None:
-            B0 = as_tensor(B0, "B0", ndim=2)
+            B0 = as_tensor(B0, "B0", ndim=2, device=self.device)
             if B0.shape != mask.shape:
                 raise ShapeError(f"B0 must be {tuple(mask.shape)}, got {tuple(B0.shape)}")
         start = mask * (u if B0 is None else B0)
@@ -379,7 +368,7 @@ class ImplicitNetwork:
     def loss_gradient(self, X, y, **solve) -> tuple[torch.Tensor, float, torch.Tensor]:
         """(dL/dA, L, r) for L = 1/2 ||f - y||^2: dL/dA = (kappa gamma / m) B^T diag(r) Z (m x m)."""
         B, Z, eq = self.features(X, **solve)
-        y = as_tensor(y, "y", ndim=1)
+        y = as_tensor(y, "y", ndim=1, device=self.device)
         if y.shape[0] != Z.shape[0]:
             raise ShapeError(f"y must have length n = {Z.shape[0]}, got {y.shape[0]}")
         r = self.output(X, equilibrium=eq) - y

@@ -128,8 +128,8 @@ def anderson(
     """
     n, m = x0.shape
     mem = max(1, int(memory))
-    X = torch.zeros(n, mem, m, dtype=x0.dtype)
-    F = torch.zeros(n, mem, m, dtype=x0.dtype)
+    X = torch.zeros(n, mem, m, dtype=x0.dtype, device=x0.device)
+    F = torch.zeros(n, mem, m, dtype=x0.dtype, device=x0.device)
     X[:, 0] = x0
     F[:, 0] = f(x0)
     _norms(F[:, 0], 1, tol)
@@ -144,8 +144,12 @@ def anderson(
         if k == 1:
             x_new = F[:, 0]
         else:
-            G = (F[:, :nk] - X[:, :nk]).numpy()
-            H = G @ G.transpose(0, 2, 1)
+            if x0.device.type == "cpu":
+                G = (F[:, :nk] - X[:, :nk]).numpy()
+                H = G @ G.transpose(0, 2, 1)
+            else:  # the small n x k x k Grams come to the host, never the n x k x m history
+                Gt = F[:, :nk] - X[:, :nk]
+                H = torch.bmm(Gt, Gt.transpose(1, 2)).cpu().numpy()
             scale = np.trace(H, axis1=1, axis2=2)[:, None, None] / nk
             H = H + lam * np.maximum(scale, 1e-300) * np.eye(nk)
             if ones is None or ones.shape[1] != nk:
@@ -155,7 +159,7 @@ def anderson(
             except np.linalg.LinAlgError:
                 w = (np.linalg.pinv(H) @ ones)[..., 0]
             with np.errstate(all="ignore"):
-                alpha = torch.from_numpy(w / w.sum(axis=1, keepdims=True))
+                alpha = torch.from_numpy(w / w.sum(axis=1, keepdims=True)).to(x0.device)
             bad = ~torch.isfinite(alpha).all(dim=1)
             if bool(bad.any()):  # degenerate history (e.g. a row already at its fixed point)
                 alpha[bad] = 0.0

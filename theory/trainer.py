@@ -138,8 +138,9 @@ class Trainer:
         max_evaluations: int = 50_000,
     ):
         self.net0 = net
-        self.X = as_tensor(X, "X", ndim=2)
-        self.y = as_tensor(y, "y", ndim=1)
+        self.device = net.device  # the trainer computes where its network lives
+        self.X = as_tensor(X, "X", ndim=2, device=self.device)
+        self.y = as_tensor(y, "y", ndim=1, device=self.device)
         if self.y.shape[0] != self.X.shape[0]:
             raise ShapeError(f"y must have length n = {self.X.shape[0]}, got {self.y.shape[0]}")
         self.train_u = train_u
@@ -149,7 +150,7 @@ class Trainer:
         self._Z: torch.Tensor | None = None  # warm starts
         self._B: torch.Tensor | None = None
         self._mask: torch.Tensor | None = None
-        self._switches = torch.zeros(self.X.shape[0], net.m, dtype=torch.int64)
+        self._switches = torch.zeros(self.X.shape[0], net.m, dtype=torch.int64, device=self.device)
         self.evaluations = 0
         self._seen = [math.inf, -math.inf]
         self._rho_seen: float = -math.inf
@@ -157,7 +158,8 @@ class Trainer:
 
     # ---- one state -------------------------------------------------------------------
     def _net(self, A: torch.Tensor, u: torch.Tensor | None = None) -> ImplicitNetwork:
-        return ImplicitNetwork(self.net0.U, A, self.net0.u if u is None else u, self.net0.gamma, self.net0.sigma_u, self.net0.kappa)
+        n0 = self.net0
+        return ImplicitNetwork(n0.U, A, n0.u if u is None else u, n0.gamma, n0.sigma_u, n0.kappa, n0.device)
 
     def state(self, A: torch.Tensor, u: torch.Tensor | None = None, *, certify: bool = False) -> State:
         """Everything at parameters (A, u): r, outputs, gradients, the Gram(s), its extreme
@@ -192,7 +194,7 @@ class Trainer:
         """||A||_2 by power iteration on A^T A, warm-started from the previous state's vector."""
         v = self._v
         if v is None:
-            v = torch.ones(A.shape[1], dtype=A.dtype) / math.sqrt(A.shape[1])
+            v = torch.ones(A.shape[1], dtype=A.dtype, device=A.device) / math.sqrt(A.shape[1])
         for _ in range(steps):
             w = A.T @ (A @ v)
             v = w / torch.linalg.vector_norm(w)
@@ -210,8 +212,8 @@ class Trainer:
         return Snapshot(
             t=float(t),
             loss=0.5 * float(st.r @ st.r),
-            residual=st.r.numpy().copy(),
-            outputs=st.f.numpy().copy(),
+            residual=st.r.cpu().numpy().copy(),
+            outputs=st.f.cpu().numpy().copy(),
             lambda_min=st.lambda_min,
             lambda_max=st.lambda_max,
             move_fro=float(torch.linalg.matrix_norm(dA)),
@@ -228,7 +230,7 @@ class Trainer:
 
     def _reset(self) -> None:
         self._Z = self._B = self._mask = None
-        self._switches = torch.zeros(self.X.shape[0], self.net0.m, dtype=torch.int64)
+        self._switches = torch.zeros(self.X.shape[0], self.net0.m, dtype=torch.int64, device=self.device)
         self._seen = [math.inf, -math.inf]
         self._rho_seen, self._v = -math.inf, None
         self.evaluations = 0
@@ -268,19 +270,21 @@ class Trainer:
         m = self.net0.m
         A0, u0 = self.net0.A.clone(), self.net0.u.clone()
         traj = Trajectory("gradient_flow", settings={"T": T, "rtol": rtol, "atol": atol, "method": method, "train_u": self.train_u})
-        y = np.concatenate([A0.numpy().ravel(), u0.numpy() if self.train_u else np.empty(0), [0.0]])
+        # scipy's integrator holds the state on the host; on a GPU each evaluation moves A there and back
+        y = np.concatenate([A0.cpu().numpy().ravel(), u0.cpu().numpy() if self.train_u else np.empty(0), [0.0]])
+        dev = self.device
 
         def unpack(vec):
-            A = torch.from_numpy(vec[: m * m].reshape(m, m).copy())
-            u = torch.from_numpy(vec[m * m : m * m + m].copy()) if self.train_u else None
+            A = torch.from_numpy(vec[: m * m].reshape(m, m).copy()).to(dev)
+            u = torch.from_numpy(vec[m * m : m * m + m].copy()).to(dev) if self.train_u else None
             return A, u
 
         def rhs(_t, vec):
             A, u = unpack(vec)
             st = self.state(A, u)
-            parts = [-st.grad_A.numpy().ravel()]
+            parts = [-st.grad_A.cpu().numpy().ravel()]
             if st.grad_u is not None:
-                parts.append(-st.grad_u.numpy())
+                parts.append(-st.grad_u.cpu().numpy())
             parts.append([st.lambda_min])
             return np.concatenate(parts)
 

@@ -96,6 +96,7 @@ def _cmd_run(args) -> int:
             imports=tuple(args.imports),
             overwrite=args.overwrite,
             resume=args.resume,
+            device=args.device,
         )
     console.print(report.false_alarm_statement())
     bad = [r for r in report.results if not r.ok]
@@ -209,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true", help="finish the interrupted run recorded in --out (completed claims are kept)")
     r.add_argument("--jobs", type=int, default=1, help="run on a local Dask cluster of N worker processes (same numbers as serial)")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask cluster (e.g. tcp://host:8786)")
+    r.add_argument(
+        "--device",
+        default="cpu",
+        help="where the device-aware claims compute (KG-3, NG-1, TD-3.rate, TD-5, TD-6: cpu or cuda[:N], float64 either way); "
+        "the other claims run on the CPU. A device this machine lacks is a one-line error (exit 2)",
+    )
     r.set_defaults(func=_cmd_run)
     rp = sub.add_parser("replay", help="re-run a saved counterexample and compare the numbers")
     rp.add_argument("file")

@@ -19,10 +19,15 @@ class Context:
     alpha: float  # per statistical test (Bonferroni share)
     out: Path | None = None  # the run's output folder (counterexamples go under it)
     cache: dict[tuple, Any] = field(default_factory=dict)
+    device: str = "cpu"  # where device-aware claims compute (theory.device)
 
     @classmethod
-    def create(cls, profile: str | Profile, seed: int | None, alpha: float, out: Path | None = None) -> Context:
-        return cls(profile if isinstance(profile, Profile) else get_profile(profile), seed, alpha, out)
+    def create(cls, profile: str | Profile, seed: int | None, alpha: float, out: Path | None = None, device: str = "cpu") -> Context:
+        return cls(profile if isinstance(profile, Profile) else get_profile(profile), seed, alpha, out, device=device)
+
+    def device_for(self, claim) -> str:
+        """The device ``claim`` computes on: this run's, if the claim is device-aware; else the CPU."""
+        return self.device if getattr(claim, "device_aware", False) else "cpu"
 
     @property
     def base_seed(self) -> int:
@@ -34,3 +39,14 @@ def seed_of(*parts: int) -> int:
     """A 32-bit seed derived from ``parts`` (numpy's SeedSequence): draw i of configuration c
     under base seed b is ``seed_of(b, c, i)``, independent of every other draw."""
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
+
+
+def sample_key(owner: str, config, s: int) -> tuple:
+    """The cache key of draw ``s`` of ``config`` for the claim whose draws ``owner`` names (whp
+    and distribution claims); one definition, shared by the runners and the prefetch."""
+    return (owner, "sample", repr(sorted(dict(config).items())), s)
+
+
+def measure_key(owner: str, x, s: int) -> tuple:
+    """The cache key of a rate claim's measurement at grid point ``x`` with seed ``s``."""
+    return (owner, "measure", x, s)

@@ -1,6 +1,9 @@
 """Running claims on a Dask cluster (``run --jobs N`` or ``--scheduler ADDRESS``).
 
-The unit of work is a claim with its controls (they share cached draws). Every number is a
+Two kinds of task: the fine-grained units of :mod:`verify.prefetch` (a rate claim's grid point,
+a batch of a whp or distribution claim's draws) run first and in parallel; then each claim
+with its controls runs as one task on the values its units computed (exact and symbolic
+claims search or prove in that task). Every number is a
 function of (claim, profile, seed, alpha) only, and workers mirror the submitting process's
 torch and BLAS thread counts, so a distributed run gives the serial run's verdicts and
 numbers bit for bit (tested). A group whose worker dies (``KilledWorker`` after Dask's
@@ -40,26 +43,40 @@ def thread_counts() -> dict:
     return {"torch": torch.get_num_threads(), "blas": {i["internal_api"]: i["num_threads"] for i in threadpool_info()}}
 
 
-def run_group(ids, profile, seed, alpha, out, imports=(), threads=None) -> list[dict]:
-    """One unit of distributed work: run ``ids`` in a fresh context; plain dicts come back.
-
-    ``threads``: the submitting process's torch and BLAS thread counts, mirrored here (Dask
-    starts workers with one BLAS thread, and a reduction split over another number of threads
-    rounds differently)."""
+def _mirror(imports, threads) -> None:
+    """Import the user's claim modules and mirror the submitting process's torch and BLAS thread
+    counts (Dask starts workers with one BLAS thread, and a reduction split over another number
+    of threads rounds differently)."""
     import importlib
 
     import torch
     from threadpoolctl import threadpool_limits
-
-    from .runner import run_claim
 
     for mod in imports:
         importlib.import_module(mod)
     if threads:
         torch.set_num_threads(threads["torch"])
         threadpool_limits(limits=threads["blas"])  # keyed by internal API (openblas, openmp, ...)
+
+
+def run_unit(unit, imports=(), threads=None, device="cpu") -> dict:
+    """One fine-grained task (:mod:`verify.prefetch`): the values of a grid point or draw batch."""
+    from .prefetch import compute
+
+    _mirror(imports, threads)
+    return compute(unit, device)
+
+
+def run_group(ids, profile, seed, alpha, out, imports=(), threads=None, parts=(), device="cpu") -> list[dict]:
+    """A claim with its controls, in a fresh context holding the values ``parts`` (the results
+    of its units) computed; plain dicts come back."""
+    from .runner import run_claim
+
+    _mirror(imports, threads)
     # counterexamples only: the submitting process holds the folder's lock and writes the records
-    ctx = Context.create(profile, seed, alpha, Path(out) if out else None)
+    ctx = Context.create(profile, seed, alpha, Path(out) if out else None, device)
+    for part in parts:
+        ctx.cache.update(part)
     return [run_claim(get(cid), ctx).to_dict() for cid in ids]
 
 
@@ -82,6 +99,7 @@ def run_distributed(
     jobs: int,
     scheduler: str | None,
     imports: tuple[str, ...],
+    device: str = "cpu",
 ) -> None:
     """Run ``claims`` on the cluster, handing every result to ``record`` as its group finishes."""
     distributed = require("dask.distributed", "distributed", "--jobs / --scheduler")
@@ -96,12 +114,21 @@ def run_distributed(
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
     try:
+        from .prefetch import owners_of, plan
+
         out = str(folder.path) if folder is not None else None
         batches = groups(claims)
-        futures = {
-            client.submit(run_group, g, profile, seed, alpha, out, imports, threads, pure=False, key=f"claims-{i}"): i
-            for i, g in enumerate(batches)
-        }
+        units = list(plan(claims, Context.create(profile, seed, alpha)))
+        by_owner: dict[str, list] = {}
+        for i, unit in enumerate(units):
+            fut = client.submit(run_unit, unit, imports, threads, device, pure=False, key=f"unit-{i}", priority=1)
+            for owner in owners_of(unit):
+                by_owner.setdefault(owner, []).append(fut)
+        futures = {}
+        for i, g in enumerate(batches):
+            parts = [f for owner in {get(cid).draws_of or cid for cid in g} for f in by_owner.get(owner, [])]
+            task = client.submit(run_group, g, profile, seed, alpha, out, imports, threads, parts, device, pure=False, key=f"claims-{i}")
+            futures[task] = i
         for fut in distributed.as_completed(futures):
             ids = batches[futures[fut]]
             try:

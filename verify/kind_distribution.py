@@ -9,7 +9,7 @@ import numpy as np
 
 from theory.claims import Evidence, controls_of
 
-from .context import Context, seed_of
+from .context import Context, sample_key, seed_of
 from .gof import power, qq, whiten, whitened_fit
 from .records import HOLDS, INCONCLUSIVE, REFUTED, Outcome
 
@@ -28,7 +28,7 @@ def _draws(claim, config, ci: int, n: int, ctx: Context) -> np.ndarray:
     rows = []
     for i in range(n):
         s = seed_of(ctx.base_seed, ci, i)
-        key = (owner, "sample", repr(sorted(config.items())), s)
+        key = sample_key(owner, config, s)
         if key not in ctx.cache:
             ctx.cache[key] = np.asarray(claim.sample(config, s), dtype=np.float64).ravel()
         rows.append(ctx.cache[key])

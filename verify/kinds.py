@@ -22,7 +22,7 @@ from hypothesis import seed as hypothesis_seed
 
 from theory.claims import Claim, Evidence, Kind, NotApplicable
 
-from .context import Context, seed_of
+from .context import Context, measure_key, sample_key, seed_of
 from .errors import UsageError
 from .kind_distribution import run_distribution
 from .profiles import hypothesis_settings, keep_working_folder_clean
@@ -171,6 +171,8 @@ def run_whp(claim, ctx: Context) -> Outcome:
     base = ctx.base_seed
     budget = claim.budget(ctx.profile.name)
     prepared = claim.prepare(ctx.profile.name, base)
+    if prepared.configs is not None and not claim.configs_from_prepare:
+        raise UsageError(f"{claim.id}: prepare returned configurations; declare configs_from_prepare = True")
     configs = prepared.configs if prepared.configs is not None else budget.configs
     report = dict(prepared.report)
     if not configs:
@@ -185,7 +187,7 @@ def run_whp(claim, ctx: Context) -> Outcome:
         violating, records, values = [], [], []
         for i in range(max_draws):
             s = seed_of(base, ci, i)
-            key = (owner, "sample", repr(sorted(config.items())), s)
+            key = sample_key(owner, config, s)
             inst = ctx.cache.get(key)
             if inst is None:
                 t0 = time.perf_counter()
@@ -269,7 +271,7 @@ def run_rate(claim, ctx: Context) -> Outcome:
     for gi, x in enumerate(grid):
         for si in range(seeds_n):
             s = seed_of(base, x, si)
-            key = (owner, "measure", x, s)
+            key = measure_key(owner, x, s)
             if key not in ctx.cache:
                 ctx.cache[key] = float(claim.measure(x, s))
             values[gi, si] = ctx.cache[key]

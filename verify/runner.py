@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from theory.claims import Claim, Kind, all_claims, get
+from theory.device import resolve, using
 
 from . import serialize
 from .context import Context
@@ -39,7 +40,8 @@ def run_claim(claim: Claim, ctx: Context) -> Result:
     expected = expected_status(claim)
     t0 = time.perf_counter()
     try:
-        outcome = RUNNERS[claim.kind](claim, ctx)
+        with using(ctx.device_for(claim)):
+            outcome = RUNNERS[claim.kind](claim, ctx)
         status, summary, ev, stats, instance = outcome.status, outcome.summary, outcome.evidence, dict(outcome.stats), outcome.instance
     except Exception as exc:  # a crash in a check is a finding, never a pass
         status, summary, ev, stats, instance = ERROR, f"{type(exc).__name__}: {exc}", None, {"traceback": traceback.format_exc()}, None
@@ -147,6 +149,7 @@ def run(
     imports: tuple[str, ...] = (),
     overwrite: bool = False,
     resume: bool = False,
+    device: str = "cpu",
 ) -> Report:
     """Run the selected claims and (unless ``controls=False``) their negative controls. The
     false-alarm budget is split over the selected statistical claims, so a run of fewer claims
@@ -158,16 +161,20 @@ def run(
     there (same profile, seed and selection; completed claims are not run again).
 
     ``jobs > 1`` runs on a ``dask.distributed.LocalCluster``, ``scheduler`` on an existing
-    cluster (:mod:`verify.distributed`); the numbers are those of the serial run."""
+    cluster (:mod:`verify.distributed`); the numbers are those of the serial run.
+
+    ``device``: where the device-aware claims compute (``"cuda"``: a GPU; a device this
+    machine lacks is a one-line :class:`~theory.device.DeviceError` before anything runs)."""
+    device = str(resolve(device))
     if out is None:
         if overwrite or resume:
             raise OutputError("--overwrite and --resume need --out")
-        return _run(ids, profile, seed, None, on_result, on_start, controls, jobs, scheduler, imports)
+        return _run(ids, profile, seed, None, on_result, on_start, controls, jobs, scheduler, imports, device)
     with RunFolder(out, overwrite=overwrite, resume=resume) as folder:
-        return _run(ids, profile, seed, folder, on_result, on_start, controls, jobs, scheduler, imports)
+        return _run(ids, profile, seed, folder, on_result, on_start, controls, jobs, scheduler, imports, device)
 
 
-def _run(ids, profile, seed, folder: RunFolder | None, on_result, on_start, controls, jobs, scheduler, imports) -> Report:
+def _run(ids, profile, seed, folder: RunFolder | None, on_result, on_start, controls, jobs, scheduler, imports, device="cpu") -> Report:
     prof = get_profile(profile)
     done: dict[str, Result] = {}
     if folder is not None and folder.resume:
@@ -189,6 +196,7 @@ def _run(ids, profile, seed, folder: RunFolder | None, on_result, on_start, cont
             "selected": [c.id for c in claims],
             "controls": controls,
             "alpha_per_test": alpha,
+            "device": device,
             "started": time.time(),
         }
         folder.write_header(header)
@@ -205,9 +213,9 @@ def _run(ids, profile, seed, folder: RunFolder | None, on_result, on_start, cont
     if jobs > 1 or scheduler:
         from .distributed import run_distributed
 
-        run_distributed(todo, prof.name, seed, alpha, folder, record, jobs, scheduler, tuple(imports))
+        run_distributed(todo, prof.name, seed, alpha, folder, record, jobs, scheduler, tuple(imports), device)
     else:
-        ctx = Context.create(prof, seed, alpha, folder.path if folder is not None else None)
+        ctx = Context.create(prof, seed, alpha, folder.path if folder is not None else None, device)
         for claim in todo:
             if on_start:
                 on_start(claim)

@@ -39,19 +39,21 @@ from typing import Any, ClassVar, Generic, TypeVar
 from ..domains import Domain, NetworkDomain
 
 #: The run profiles, cheapest first (``verify.profiles`` defines what each means for a search).
-PROFILE_NAMES = ("ci", "dev", "thorough")
+PROFILE_NAMES = ("ci", "dev", "thorough", "scale")
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class PerProfile(Generic[T]):
-    """One value per run profile, declared once: ``ci`` is required, ``dev`` and ``thorough``
-    fall back to it when omitted. Call it with a profile name to get that profile's value."""
+    """One value per run profile, declared once: ``ci`` is required, ``dev``, ``thorough`` and
+    ``scale`` (the GPU profile: wider rate grids for the claims that declare one) fall back to it
+    when omitted. Call it with a profile name to get that profile's value."""
 
     ci: T
     dev: T | None = None
     thorough: T | None = None
+    scale: T | None = None
 
     def __call__(self, profile: str) -> T:
         if profile not in PROFILE_NAMES:
@@ -205,6 +207,13 @@ class Claim:
     why_false: ClassVar[str] = ""
     conjecture: ClassVar[bool] = False  # not in the paper: a new claim under test
     draws_of: ClassVar[str | None] = None  # reuse this claim's cached draws/values (same sample/measure)
+    #: claims with the same label compute their values from one shared computation per grid
+    #: point (e.g. one gradient flow per (m, seed)): a distributed run measures them together
+    shares: ClassVar[str | None] = None
+    #: True when the claim's computations follow theory.device's default device (its values come
+    #: back to the CPU as floats or host arrays): ``run --device cuda`` runs it on the GPU; every
+    #: other claim runs on the CPU whatever the flag says
+    device_aware: ClassVar[bool] = False
     # "refuted": a statement its author believes false; the run expects it refuted (like a
     # control, without being one) and reports it as expected-refuted
     expect: ClassVar[str] = "holds"
@@ -270,6 +279,9 @@ class WhpClaim(Claim):
 
     kind = Kind.WHP
     budget: ClassVar[PerProfile[Budget]] = PerProfile(Budget())
+    #: True when ``prepare`` returns the configurations to test (then they are known only after
+    #: it ran, and a distributed run cannot draw ahead); a prepare that only reports leaves it False
+    configs_from_prepare: ClassVar[bool] = False
 
     def prepare(self, profile: str, seed: int) -> Prepared:
         """Called once before the draws: e.g. calibrate a constant on draws independent of

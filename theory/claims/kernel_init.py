@@ -186,6 +186,8 @@ class GramAtInitialization(WhpClaim):
 
     formula = "full"
 
+    configs_from_prepare = True  # m* is computed from the calibrated constant
+
     def prepare(self, profile: str, seed: int) -> Prepared:
         """C calibrated with the conclusion's 3/4 (:func:`calibrate`); the held-out sets are tested."""
         return calibrate(CALIBRATION(profile), seed, 0.75, self.formula)

@@ -169,8 +169,10 @@ class GramConcentration(RateClaim):
     budget = PerProfile(
         ci=Budget(grid=(128, 256, 512, 1024, 2048, 4096), seeds=10),
         thorough=Budget(grid=(128, 256, 512, 1024, 2048, 4096, 8192), seeds=24),
+        scale=Budget(grid=tuple(2**k for k in range(7, 17)), seeds=10),  # to m = 65536, on a GPU
     )
     n, d, gamma, data_seed = 6, 5, 0.25, 2024
+    device_aware = True  # the network and its Gram on theory.device's default; G_inf on the CPU
 
     @cached_property
     def inputs(self) -> torch.Tensor:
@@ -182,7 +184,7 @@ class GramConcentration(RateClaim):
 
     def measure(self, x: int, seed: int) -> float:
         net = ImplicitNetwork.initialize(self.d, x, gamma=self.gamma, seed=seed)
-        return float(torch.linalg.matrix_norm(net.gram(self.inputs) - self.limit, ord=2))
+        return float(torch.linalg.matrix_norm(net.gram(self.inputs).cpu() - self.limit, ord=2))
 
     def describe_setting(self) -> dict:
         return {

@@ -23,8 +23,16 @@ class _WidthSweep(RateClaim):
     # the sweep starts at 256. Finite-width noise is large (the deviations vary ~3x across
     # seeds): 4 seeds to t = 5/lambda_0 left intervals wider than 1 (inconclusive), so the
     # sweep trades horizon for seeds, 7 seeds to t = 3/lambda_0 for about the same time.
-    budget = PerProfile(ci=Budget(grid=(256, 512, 1024), seeds=7), thorough=Budget(grid=(256, 512, 1024, 2048), seeds=16))
+    budget = PerProfile(
+        ci=Budget(grid=(256, 512, 1024), seeds=7),
+        thorough=Budget(grid=(256, 512, 1024, 2048), seeds=16),
+        # on a GPU; the integrator (scipy) keeps the state on the host, so every evaluation
+        # moves A across: 4096 is where that stops being affordable
+        scale=Budget(grid=(256, 512, 1024, 2048, 4096), seeds=7),
+    )
     horizon = 3.0
+    shares = "td-width-sweep"  # TD-3.rate, TD-5, TD-6 read the same flow per (m, seed)
+    device_aware = True  # the flows train on theory.device's default device
 
     def run(self, m: int, seed: int) -> Run:
         return flow(SETTING, m, seed, self.horizon)
@@ -49,7 +57,7 @@ class RelativeMovement(_WidthSweep):
 
     def measure(self, x: int, seed: int) -> float:
         run = self.run(x, seed)
-        return float(run.col("move_fro")[-1] / torch.linalg.matrix_norm(_network(SETTING, x, seed).A))
+        return float(run.col("move_fro")[-1] / float(torch.linalg.matrix_norm(_network(SETTING, x, seed).A)))
 
 
 @register

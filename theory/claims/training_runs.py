@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..data import gaussian_directions
+from ..device import default_device
 from ..kernel import limiting_gram
 from ..network import ImplicitNetwork
 from ..tolerances import FLOW_ATOL, FLOW_RTOL
@@ -78,14 +79,19 @@ def _network(setting: dict, m: int, seed: int) -> ImplicitNetwork:
     return ImplicitNetwork.initialize(setting["d"], m, gamma=setting["gamma"], kappa=setting["kappa"], seed=seed)
 
 
-@lru_cache(maxsize=512)
 def _run(key: tuple, m: int, seed: int, method: str, horizon: float, eta_factor: float) -> Run:
+    return _run_on(key, m, seed, method, horizon, eta_factor, str(default_device()))
+
+
+@lru_cache(maxsize=512)
+def _run_on(key: tuple, m: int, seed: int, method: str, horizon: float, eta_factor: float, device: str) -> Run:
+    """One run on ``device`` (cached per device: the same seed gives the same network on each)."""
     setting = dict(key)
     X, y, _, lam0 = problem(**setting)
     net = _network(setting, m, seed)
     trainer = Trainer(net, X, y)
     st = trainer.state(net.A)
-    G0, r0 = st.G.numpy(), st.r.numpy()
+    G0, r0 = st.G.cpu().numpy(), st.r.cpu().numpy()
     eta, error = math.nan, None
     try:
         if method == "gradient_flow":
