@@ -62,8 +62,13 @@ def hypothesis_settings(
     explicit ``--seed`` replaces derandomization; ``effort`` scales the example count;
     ``shrink=False`` reports the first violation found, for checks too costly to shrink;
     ``database_key``: the claim's own example database folder under ``.hypothesis/verify``,
-    so that claims never share saved examples)."""
-    phases = tuple(p for p in Phase if shrink or p is not Phase.shrink)
+    so that claims never share saved examples).
+
+    No explain phase: it re-runs a failing example under a tracer to annotate Hypothesis' own
+    report, which the runner does not use, and whether it runs depended on the process (a run
+    through ``python -m verify`` and one through ``verify.runner.run`` gave one control different
+    search statistics); without it the search is the same from every entry point (tested)."""
+    phases = tuple(p for p in Phase if (shrink or p is not Phase.shrink) and p is not Phase.explain)
     return settings(
         phases=phases,
         max_examples=max(1, round(profile.max_examples * effort)),
