@@ -262,15 +262,29 @@ class RademacherHalved(RademacherLinearized):
     scale = 0.5
 
 
-def _limit_value(name: str, n: int, y: torch.Tensor | None = None) -> tuple[float, float]:
-    """(y^T G_inf^-1 y, the linearized training loss ||e^{-G_inf T} y||^2/||y||^2 at T = 1/g)."""
+@lru_cache(maxsize=16)
+def limit_spectrum(name: str, n: int):
+    """(X, y, G_inf, its eigenvalues w and vectors V, T = 1/g) on the first n points of a data set."""
     Xp, yp, _, _ = dataset(name)
-    X, y = Xp[:n], (yp[:n] if y is None else y)
+    X = Xp[:n]
     G = limiting_gram(X, gamma=GAMMA, kappa=KAPPA)
     w, V = torch.linalg.eigh(G)
+    return X, yp[:n], G, w, V, 1.0 / float(G[0, 0])
+
+
+def linearized_loss(name: str, n: int, y: torch.Tensor) -> float:
+    """The linearized training loss ||e^{-G_inf T} y||^2 / ||y||^2 at T = 1/g (GE-3; GE-3.train's
+    prediction for the trained network)."""
+    _, _, _, w, V, T = limit_spectrum(name, n)
     c = V.T @ y
-    T = 1.0 / float(G[0, 0])
-    return radius(G, y) ** 2, float((torch.exp(-2 * w * T) * c**2).sum() / (c**2).sum())
+    return float((torch.exp(-2 * w * T) * c**2).sum() / (c**2).sum())
+
+
+def _limit_value(name: str, n: int, y: torch.Tensor | None = None) -> tuple[float, float]:
+    """(y^T G_inf^-1 y, the linearized training loss at T = 1/g)."""
+    _, ys, G, _, _, _ = limit_spectrum(name, n)
+    y = ys if y is None else y
+    return radius(G, y) ** 2, linearized_loss(name, n, y)
 
 
 @dataclass(frozen=True)

@@ -20,31 +20,21 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ..kernel import limiting_gram
 from ..network import ImplicitNetwork
 from ..trainer import Trainer
 from .base import Budget, Evidence, PerProfile, WhpClaim
-from .generalization import GAMMA, KAPPA, WIDTH, dataset
+from .generalization import GAMMA, KAPPA, WIDTH, limit_spectrum, linearized_loss
 from .registry import register
 
 INIT_SEED = 0
 REFERENCE_SEED = 99  # the control's fixed random labeling (GE-3/ctl-random-reference's too)
 
 
-@lru_cache(maxsize=16)
-def _inputs(name: str, n: int):
-    Xp, yp, _, _ = dataset(name)
-    X = Xp[:n]
-    G = limiting_gram(X, gamma=GAMMA, kappa=KAPPA)
-    w, V = torch.linalg.eigh(G)
-    return X, yp[:n], 1.0 / float(G[0, 0]), w, V
-
-
 @lru_cache(maxsize=512)
 def trained_loss_ratio(name: str, n: int, label_seed: int | None) -> tuple[float, float, int]:
     """(L(T)/L(0) after gradient descent, the linearized prediction, the number of steps) for
     the structured labels (``label_seed=None``) or the random signs drawn with ``label_seed``."""
-    X, y, T, w, V = _inputs(name, n)
+    X, y, _, _, _, T = limit_spectrum(name, n)
     if label_seed is not None:
         y = torch.from_numpy(np.random.default_rng(label_seed).choice([-1.0, 1.0], size=n))
     net = ImplicitNetwork.initialize_antisymmetric(X.shape[1], WIDTH, gamma=GAMMA, kappa=KAPPA, seed=INIT_SEED)
@@ -52,9 +42,7 @@ def trained_loss_ratio(name: str, n: int, label_seed: int | None) -> tuple[float
     eta = 1.0 / trainer.state(net.A).lambda_max
     steps = math.ceil(T / eta)
     loss = trainer.gradient_descent(eta, steps, record_every=steps).column("loss")
-    c = V.T @ y
-    linearized = float((torch.exp(-2 * w * T) * c**2).sum() / (c**2).sum())
-    return float(loss[-1] / loss[0]), linearized, steps
+    return float(loss[-1] / loss[0]), linearized_loss(name, n, y), steps
 
 
 @dataclass(frozen=True)

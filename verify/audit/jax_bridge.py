@@ -42,6 +42,27 @@ def to_torch(a) -> torch.Tensor:
     return torch.from_dlpack(a)
 
 
+def relu_layer(z, A, H0, c):
+    """T(z) = relu(c z A^T + H0) in JAX: ``theory.network.relu_layer`` translated, for the adapters'
+    solvers (a library under audit must iterate its own array type)."""
+    import jax
+
+    return jax.nn.relu(c * (z @ A.T) + H0)
+
+
+def problem_args(net, X, weights, Z0) -> list:
+    """The arguments (A, H0, Z0, c, u, kappa/sqrt(m), w) every JAX adapter's program takes,
+    as JAX arrays (zeros for a missing start or output weights); call inside ``enable_x64``."""
+    import math
+
+    import jax.numpy as jnp
+
+    H0 = net.preactivation_offset(X)
+    z0 = H0.new_zeros(H0.shape) if Z0 is None else Z0
+    w = H0.new_zeros(H0.shape[0]) if weights is None else weights
+    return [to_jax(net.A), to_jax(H0), to_jax(z0), jnp.asarray(net.c), to_jax(net.u), jnp.asarray(net.kappa / math.sqrt(net.m)), to_jax(w)]
+
+
 def require_float64(library: str, **arrays: Any) -> None:
     """Raise when float64 was asked for and JAX produced anything else (never silently)."""
     bad = {k: str(v.dtype) for k, v in arrays.items() if v is not None and str(v.dtype) != "float64"}

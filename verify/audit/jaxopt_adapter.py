@@ -29,12 +29,11 @@ its ``iter_num``. jaxopt returns silently at ``maxiter`` (no exception, no warni
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 from theory.errors import ParameterError
 
-from .jax_bridge import load_jax, require_float64, to_jax, to_torch
+from .jax_bridge import load_jax, problem_args, relu_layer, require_float64, to_torch
 from .protocol import Solve
 
 SOLVES = ("normal_cg", "cg", "gmres", "bicgstab", "lu")
@@ -95,9 +94,7 @@ class JaxOpt:
             return self._programs[key]
         jax, jnp = self.jax, self.jnp
 
-        def layer(z, A, H0, c):
-            return jax.nn.relu(c * (z @ A.T) + H0)
-
+        layer = relu_layer
         solver = self._solver_class(fixed_point_fun=layer, **self.config)
 
         def forward(A, H0, Z0, c, u, scale, w):
@@ -116,14 +113,8 @@ class JaxOpt:
         return solver.run(Z0, A, H0, c)
 
     def solve(self, net, X, *, weights=None, Z0=None) -> Solve:
-        jax = self.jax
-        H0 = net.preactivation_offset(X)
-        z0 = H0.new_zeros(H0.shape) if Z0 is None else Z0
-        w = H0.new_zeros(H0.shape[0]) if weights is None else weights
-        with jax.enable_x64(self.x64):
-            args = [to_jax(t) for t in (net.A, H0, z0)] + [self.jnp.asarray(net.c)]
-            args += [to_jax(net.u), self.jnp.asarray(net.kappa / math.sqrt(net.m)), to_jax(w)]
-            grad, (Z, f, error, iters) = self._program(weights is not None)(*args)
+        with self.jax.enable_x64(self.x64):
+            grad, (Z, f, error, iters) = self._program(weights is not None)(*problem_args(net, X, weights, Z0))
             if self.x64:
                 require_float64("jaxopt", Z=Z, f=f, grad=grad)
             info = {

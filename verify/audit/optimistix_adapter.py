@@ -35,7 +35,7 @@ from typing import Any
 
 from theory.errors import ParameterError
 
-from .jax_bridge import load_jax, require_float64, to_jax, to_torch
+from .jax_bridge import load_jax, problem_args, relu_layer, require_float64, to_torch
 from .protocol import Solve
 
 # JAX logs the traceback of every failed host callback, which is how throw=True raises; the
@@ -112,8 +112,7 @@ class Optimistix:
         jax, jnp, optx = self.jax, self.jnp, self.optx
 
         def layer(z, args):
-            A, H0, c = args
-            return jax.nn.relu(c * (z @ A.T) + H0)
+            return relu_layer(z, *args)
 
         def forward(A, H0, Z0, c, u, scale, w):
             sol = optx.fixed_point(
@@ -129,14 +128,9 @@ class Optimistix:
         return prog
 
     def solve(self, net, X, *, weights=None, Z0=None) -> Solve:
-        H0 = net.preactivation_offset(X)
-        z0 = H0.new_zeros(H0.shape) if Z0 is None else Z0
-        w = H0.new_zeros(H0.shape[0]) if weights is None else weights
         with self.jax.enable_x64(self.x64):
-            args = [to_jax(t) for t in (net.A, H0, z0)] + [self.jnp.asarray(net.c)]
-            args += [to_jax(net.u), self.jnp.asarray(net.kappa / math.sqrt(net.m)), to_jax(w)]
             try:
-                grad, (Z, f, steps) = self._program(weights is not None)(*args)
+                grad, (Z, f, steps) = self._program(weights is not None)(*problem_args(net, X, weights, Z0))
             except Exception as exc:  # throw=True: optimistix raises on non-convergence (honest)
                 raise RuntimeError(f"optimistix raised: {_first_line(exc)}") from None
             if self.x64:
