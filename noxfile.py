@@ -1,4 +1,4 @@
-"""nox sessions: tests (every tier), tests-fast, verify (ci profile, writes the report), verify-thorough, false-alarms,
+"""nox sessions: tests (every tier), tests-fast, verify (ci profile, writes the report), verify-thorough, false-alarms, calibrate, mutate,
 audit, lint (ruff, benchmarks included), typecheck (mypy on theory), bench, bench-nt.
 
 Each session installs torch==2.13.0 first: on these machines that pin is a local CPU wheel,
@@ -61,6 +61,17 @@ def false_alarms(session):
     """The whp and rate claims under 20 seeds: checks the stated false-alarm bound."""
     _install(session, "all")
     session.run("python", "-m", "verify", "calibrate", "--seeds", "20", *session.posargs)
+
+
+@nox.session
+def calibrate(session):
+    """Both directions at every profile, computed: the whp tests' exact operating characteristics
+    (calibrate-out/<profile>/), with the plug-in power of verify-out's rate fits at ci when
+    `nox -s verify` has run. The measured side: `nox -s false-alarms`, `nox -s mutate -- --seeds N`."""
+    _install(session, "all")
+    for profile in ("ci", "dev", "thorough"):
+        run = ["--run", "verify-out"] if profile == "ci" and Path("verify-out/results.json").exists() else []
+        session.run("python", "-m", "verify", "calibrate", "--computed", "--profile", profile, *run, "--out", f"calibrate-out/{profile}")
 
 
 @nox.session(name="report-screenshot")

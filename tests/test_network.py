@@ -147,3 +147,48 @@ def test_output_scale_and_backward_definition(small_net, X4):
     D = torch.diag(eq.mask[0])
     b = D @ torch.linalg.solve(torch.eye(24, dtype=torch.float64) - small_net.c * small_net.A.T @ D, small_net.u)
     assert torch.allclose(B[0], b, rtol=1e-11, atol=1e-13)
+
+
+def test_coupled_outputs_set_f_and_keep_the_law_of_u():
+    """with_outputs_coupled: f(X) = (kappa/sqrt m) chol(Z Z^T) xi exactly, U and A untouched, and
+    over many draws (xi ~ N(0, I) independent of the network) u' ~ N(0, I_m): mean and
+    covariance within 5 standard errors (a formula that kept only the row-space part, or
+    dropped the Cholesky factor, is off by order one)."""
+    import math
+
+    import numpy as np
+    import torch
+
+    from theory.network import ImplicitNetwork
+
+    X = torch.tensor([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0]])
+    net = ImplicitNetwork.initialize(3, 32, gamma=0.3, kappa=2.0, seed=5)
+    xi = np.array([0.7, -1.2])
+    c = net.with_outputs_coupled(X, xi)
+    Z = net.equilibrium(X).Z
+    want = (2.0 / math.sqrt(32)) * torch.linalg.cholesky(Z @ Z.T) @ torch.tensor(xi)
+    assert torch.allclose(c.output(X), want, atol=1e-12, rtol=0)
+    assert torch.equal(c.A, net.A) and torch.equal(c.U, net.U)
+
+    m, N = 24, 3000  # wide enough that no input leaves every unit off (2^-24 per draw)
+    rng = np.random.default_rng(0)
+    us = np.stack(
+        [ImplicitNetwork.initialize(3, m, gamma=0.3, seed=s).with_outputs_coupled(X, rng.standard_normal(2)).u.numpy() for s in range(N)]
+    )
+    assert np.abs(us.mean(0)).max() < 5 / math.sqrt(N)
+    assert np.abs(np.cov(us.T) - np.eye(m)).max() < 5 * math.sqrt(2 / N)
+
+
+def test_coupled_outputs_refuse_a_singular_output_gram():
+    import pytest
+    import torch
+
+    from theory.errors import DegenerateInputError, ShapeError
+    from theory.network import ImplicitNetwork
+
+    net = ImplicitNetwork.initialize(3, 2, gamma=0.3, seed=1)
+    X = torch.randn(3, 3, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(DegenerateInputError, match="not positive definite"):
+        net.with_outputs_coupled(X, [0.0, 1.0, 2.0])  # n = 3 > m = 2: Z Z^T has rank 2
+    with pytest.raises(ShapeError, match="one entry per row"):
+        net.with_outputs_coupled(X, [0.0, 1.0])

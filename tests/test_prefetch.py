@@ -20,13 +20,56 @@ def _ctx(alpha=0.01):
 def test_a_shared_sweep_is_one_unit_per_grid_point():
     claims = select(["TD-3.rate", "TD-5", "TD-6"], controls=True)
     units = list(plan(claims, _ctx()))
-    b = get("TD-3.rate").budget("ci")
-    assert len(units) == len(b.grid) * b.seeds  # not three times that: the flow runs once per (m, seed)
-    assert all(
-        set(u.ids) == {"TD-3.rate", "TD-5", "TD-5/ctl-no-f0", "TD-6", "TD-6/ctl-twice"} for u in units
-    )  # controls that measure differently too
-    assert owners_of(units[0]) >= {"TD-3.rate", "TD-5", "TD-6"}
+    b, c = get("TD-5").budget("ci"), get("TD-3.rate").budget("ci")
+    shared = [u for u in units if "TD-5" in u.ids]
+    assert len(shared) == len(b.grid) * b.seeds  # not twice that: the flow runs once per (m, seed)
+    assert all(set(u.ids) == {"TD-5", "TD-5/ctl-no-f0", "TD-6", "TD-6/ctl-twice"} for u in shared)  # controls too
+    assert owners_of(shared[0]) >= {"TD-5", "TD-6"}
+    coupled = [u for u in units if "TD-3.rate" in u.ids]  # its own coupled flows
+    assert len(coupled) == len(c.grid) * c.seeds and len(units) == len(shared) + len(coupled)
     assert len({u.points for u in units}) == len(units)  # every (m, seed) once
+    # a coupled sweep's i-th seed is the same at every width; an independent one's is not
+    seeds_at = lambda us, x: [p[1] for u in us for p in u.points if p[0] == x]  # noqa: E731
+    assert seeds_at(coupled, 256) == seeds_at(coupled, 1024)
+    assert not set(seeds_at(shared, 256)) & set(seeds_at(shared, 1024))
+
+
+def test_a_coupled_rate_claim_gets_one_seed_per_column_and_a_paired_fit():
+    from theory.claims import declare
+    from verify.runner import run_claim
+
+    seen = []
+
+    @declare.rate(
+        "USER-COUPLED",
+        "x^-1 times a per-seed level",
+        exponent=-1.0,
+        grid=(8, 16, 32, 64),
+        seeds=5,
+        coupled=True,
+        controls={"slow": {"power": 0.5}},
+    )
+    def level_times_rate(x, seed, power=1.0):
+        import numpy as np
+
+        seen.append((x, seed))
+        return float(np.exp(np.random.default_rng(seed).standard_normal())) / x**power  # the level is shared across x
+
+    from theory.claims.registry import controls_of, unregister
+
+    try:
+        res = run_claim(get("USER-COUPLED"), _ctx())
+        ctl = [run_claim(c, _ctx()) for c in controls_of("USER-COUPLED")]
+    finally:
+        for c in controls_of("USER-COUPLED"):
+            unregister(c.id)
+        unregister("USER-COUPLED")
+    assert [c.status for c in ctl] == ["refuted"]
+    by_x = {x: [s for xx, s in seen if xx == x] for x in (8, 16, 32, 64)}
+    assert by_x[8] == by_x[16] == by_x[32] == by_x[64] and len(set(by_x[8])) == 5
+    fit = res.evidence["details"]["fit"]
+    assert res.status == "holds" and fit["method"] == "paired-t"
+    assert fit["upper"] - fit["lower"] < 1e-9  # the shared level cancels in every seed's slope
 
 
 def test_whp_units_draw_what_holds_needs_and_prepare_chosen_configs_stay_whole():

@@ -24,7 +24,7 @@ import torch
 from ._validation import DTYPE, as_tensor, check_gamma, check_int, check_max_iter, check_memory, check_positive, check_seed, check_tol
 from .device import resolve
 from .equilibrium import Equilibrium
-from .errors import ContractionError, ConvergenceError, EquilibriumMismatchError, ShapeError
+from .errors import ContractionError, ConvergenceError, DegenerateInputError, EquilibriumMismatchError, ShapeError
 from .linalg import spectral_norm
 from .solvers import FixedPointResult, get_solver
 from .tolerances import DEFAULT_SOLVE
@@ -155,6 +155,30 @@ class ImplicitNetwork:
     def with_A(self, A) -> ImplicitNetwork:
         """The same network with implicit layer ``A`` (U, u, scalars and device unchanged)."""
         return ImplicitNetwork.from_arrays(self.U, A, self.u, gamma=self.gamma, sigma_u=self.sigma_u, kappa=self.kappa, device=self.device)
+
+    def with_outputs_coupled(self, X, xi) -> ImplicitNetwork:
+        """The same network with u redrawn given its outputs on X: with Z = z*(X) (n x m) and
+        L = chol(Z Z^T),
+
+            u' = u + Z^T (Z Z^T)^-1 (L xi - Z u),   so   f(X) = (kappa / sqrt(m)) L xi.
+
+        If u ~ N(0, I_m) and xi ~ N(0, I_n) independently of (U, A, u), then given (U, A) the
+        row-space part Z^T (Z Z^T)^-1 L xi is N(0, P) and (I - P) u is N(0, I - P), independent:
+        u' ~ N(0, I_m), the law :meth:`initialize` draws; only the coupling changes. One xi
+        shared across widths gives common random numbers: f(X) = kappa chol(Z Z^T / m) xi tends
+        to kappa chol(Sigma(X)) xi at every width (docs/mathematics.md, TD-3.rate). Z Z^T must be
+        positive definite (n <= m, inputs that satisfy A1); otherwise :class:`DegenerateInputError`."""
+        X = self._inputs(X)
+        xi = as_tensor(xi, "xi", ndim=1, device=self.device)
+        if xi.shape[0] != X.shape[0]:
+            raise ShapeError(f"xi must have one entry per row of X ({X.shape[0]}), got {xi.shape[0]}")
+        Z = self.equilibrium(X).Z
+        K = Z @ Z.T
+        L, info = torch.linalg.cholesky_ex(K)
+        if int(info) != 0:
+            raise DegenerateInputError(f"Z Z^T is not positive definite (n = {X.shape[0]}, m = {self.m}): the outputs cannot be coupled")
+        u = self.u + Z.T @ torch.cholesky_solve((L @ xi - Z @ self.u)[:, None], L)[:, 0]
+        return ImplicitNetwork.from_arrays(self.U, self.A, u, gamma=self.gamma, sigma_u=self.sigma_u, kappa=self.kappa, device=self.device)
 
     # ---- scalars ------------------------------------------------------------------------
     @property

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
@@ -174,11 +175,47 @@ def _cmd_mutate(args) -> int:
 def _cmd_calibrate(args) -> int:
     from .calibration import false_alarms
 
+    if args.computed:
+        return _calibrate_computed(args)
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1 (got {args.seeds}): zero runs would pass vacuously")
     res = false_alarms(seeds=range(1, args.seeds + 1), profile=args.profile, kinds=args.kinds, on_run=lambda r: console.print(r))
     console.print(res["statement"])
     return 0 if res["false_alarms"] == 0 else 1
+
+
+def _calibrate_computed(args) -> int:
+    """``calibrate --computed``: the whp tests' exact operating characteristics at the profile
+    (the share of alpha each gets in a whole-catalog run), and with ``--run DIR`` the plug-in
+    power of that run's rate fits against shifted exponents."""
+    import json
+
+    from theory.claims import Kind
+
+    from . import serialize
+    from .calibration import rate_power, render, whp_characteristics
+    from .profiles import get_profile
+    from .report import load_run
+    from .runner import select, statistical_level
+    from .store import atomic_write
+
+    prof = get_profile(args.profile)
+    claims = select(None, controls=False)
+    _, alpha = statistical_level([c for c in claims if c.kind in (Kind.WHP, Kind.RATE, Kind.DISTRIBUTION)], prof.alpha)
+    whp = whp_characteristics(claims, prof, alpha)
+    rate = rate_power(load_run(Path(args.run))["results"]) if args.run else []
+    text = render(whp, rate, prof.name)
+    console.print(text)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / "calibration.md", text)
+        atomic_write(
+            out / "calibration.json",
+            json.dumps(serialize.encode({"profile": prof.name, "alpha_per_claim": alpha, "whp": whp, "rate": rate}), indent=1),
+        )
+        console.print(f"written: {out / 'calibration.md'}, {out / 'calibration.json'}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -289,7 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="rerun the whp and rate claims under many seeds and count false alarms")
     cal.add_argument("--seeds", type=int, default=20)
     cal.add_argument("--profile", choices=PROFILE_NAMES, default="ci")
-    cal.add_argument("--kinds", nargs="+", choices=["whp", "rate"], default=["whp"], help="claim kinds to rerun (default: whp)")
+    cal.add_argument("--kinds", nargs="+", choices=["whp", "rate"], default=["whp", "rate"], help="claim kinds to rerun (default: both)")
+    cal.add_argument(
+        "--computed",
+        action="store_true",
+        help="instead of rerunning: the whp tests' exact operating characteristics at --profile, and with --run the plug-in power of a run's rate fits",
+    )
+    cal.add_argument("--run", metavar="DIR", help="with --computed: a finished run's folder (its rate fits)")
+    cal.add_argument("--out", metavar="DIR", help="with --computed: write calibration.md and calibration.json here")
     cal.set_defaults(func=_cmd_calibrate)
     return p
 

@@ -41,6 +41,12 @@ def seed_of(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
 
 
+def rate_seed(claim, base: int, x, i: int) -> int:
+    """The seed of a rate claim's i-th measurement at grid point x: independent across x, or,
+    for a ``coupled`` claim, the same at every x (its draws share random numbers across x)."""
+    return seed_of(base, i) if getattr(claim, "coupled", False) else seed_of(base, x, i)
+
+
 def sample_key(owner: str, config, s: int) -> tuple:
     """The cache key of draw ``s`` of ``config`` for the claim whose draws ``owner`` names (whp
     and distribution claims); one definition, shared by the runners and the prefetch."""

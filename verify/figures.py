@@ -110,7 +110,7 @@ def gram_concentration(results: list[dict], folder: Path) -> Path | None:
     setting = det.get("setting", {})
     ax.set_title(
         f"KG-3 (n = {setting.get('n')}, d = {setting.get('d')}, gamma = {setting.get('gamma')}): slope interval "
-        f"[{fit['lower']:.2f}, {fit['upper']:.2f}], seed bootstrap at level {fit['level']:.4g} each side",
+        f"[{fit['lower']:.2f}, {fit['upper']:.2f}], {fit.get('method', 't')} interval at level {fit['level']:.4g} each side",
         fontsize=8,
     )
     ax.legend()

@@ -5,7 +5,7 @@ each returning an :class:`~verify.records.Outcome`.
   smallest normalized slack; a violation is shrunk to a small counterexample.
 - whp: independent seeded draws per configuration; one-sided exact binomial test of
   "violation rate <= delta" at the claim's Bonferroni share of the suite's budget.
-- rate: a geometric grid, several seeds each; log-log slope with a bootstrap interval.
+- rate: a geometric grid, several seeds each; log-log slope with a Student-t interval.
 - symbolic: the claim's sympy proof / high-precision check.
 - distribution: goodness of fit to a stated Gaussian law, with the test's power against the
   controls' laws (:mod:`verify.kind_distribution`).
@@ -22,7 +22,7 @@ from hypothesis import seed as hypothesis_seed
 
 from theory.claims import Claim, Evidence, Kind, NotApplicable
 
-from .context import Context, measure_key, sample_key, seed_of
+from .context import Context, measure_key, rate_seed, sample_key, seed_of
 from .errors import UsageError
 from .kind_distribution import run_distribution
 from .profiles import hypothesis_settings, keep_working_folder_clean
@@ -270,33 +270,36 @@ def run_rate(claim, ctx: Context) -> Outcome:
     values = np.empty((len(grid), seeds_n))
     for gi, x in enumerate(grid):
         for si in range(seeds_n):
-            s = seed_of(base, x, si)
+            s = rate_seed(claim, base, x, si)
             key = measure_key(owner, x, s)
             if key not in ctx.cache:
                 ctx.cache[key] = float(claim.measure(x, s))
             values[gi, si] = ctx.cache[key]
     geometric = claim.fit == "geometric"
-    fit = fit_exponent(grid, values, alpha=ctx.alpha, n_boot=ctx.profile.bootstrap, seed=base, geometric=geometric)
+    fit = fit_exponent(grid, values, alpha=ctx.alpha, geometric=geometric, paired=claim.coupled)
     a, tol = claim.exponent, claim.exponent_tol
     details = {
         "fit": fit.to_dict(),
         "fit_kind": claim.fit,
         "claimed_exponent": a,
+        "tolerance": tol,
         "bound": claim.bound,
         "tolerance_why": claim.exponent_tol_why,
         "values": values.tolist(),
+        **({"coupled": "one seed per column at every x: the seed is the unit of the t interval"} if claim.coupled else {}),
     }
     setting = dict(claim.describe_setting())
     if setting:
         details["setting"] = setting
-    why = f"bootstrap limit (level {1 - ctx.alpha:.4g}) of the fitted {'log-rate' if geometric else 'exponent'} vs the claim +- {tol}"
+    limit = f"{fit.method} limit"
+    why = f"{limit} (level {1 - ctx.alpha:.4g}) of the fitted {'log-rate' if geometric else 'exponent'} vs the claim +- {tol}"
     upper_ev = Evidence(fit.lower, a + tol, "<=", 0.0, why, details)
     lower_ev = Evidence(fit.upper, a - tol, ">=", 0.0, why, details)
     half = (fit.upper - fit.lower) / 2
     stats = {"grid": list(grid), "seeds": seeds_n, "resolution": half}
     shown = f"{'log-rate' if geometric else 'slope'} {fit.slope:.3f}, interval [{fit.lower:.3f}, {fit.upper:.3f}] (resolves +-{half:.2f})"
     if claim.bound == "decay":  # "tends to 0": holds on a significant decrease, refuted on a significant lack of one
-        decays = Evidence(fit.upper, 0.0, "<=", 0.0, f"upper bootstrap limit (level {1 - ctx.alpha:.4g}) of the slope below 0", details)
+        decays = Evidence(fit.upper, 0.0, "<=", 0.0, f"upper {limit} (level {1 - ctx.alpha:.4g}) of the slope below 0", details)
         if fit.lower > -tol:
             return Outcome(
                 REFUTED, f"{shown}: does not decay (lower limit above -{tol})", Evidence(fit.lower, -tol, "<=", 0.0, why, details), stats

@@ -124,6 +124,7 @@ class Resolution:
     largest_survivor: float | None
     mutants: tuple[MutantResult, ...]
     note: str = ""
+    original_status: str = ""  # the claim's own verdict in the same run
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -151,7 +152,7 @@ def resolve(
     found = mutants(claim)
     if not found:
         why = "symbolic: its controls serve" if claim.kind is Kind.SYMBOLIC else "no mutation for this kind of statement"
-        return Resolution(claim.id, claim.kind.value, False, None, None, (), why)
+        return Resolution(claim.id, claim.kind.value, False, None, None, (), why, original.status)
     results = []
     for m in found:
         r = run_claim(m.claim, ctx)
@@ -171,6 +172,7 @@ def resolve(
         max(survived) if survived else None,
         tuple(results),
         note,
+        original.status,
     )
 
 
@@ -237,9 +239,11 @@ def command(args, console) -> int:
             resolutions.append(res)
             console.print(f"[bold]{describe(res)}[/]" + (f" (seed {seed})" if len(seeds) > 1 else ""))
         runs.append(resolutions)
-    power = {}
+    power, own = {}, {}
     if len(runs) > 1:
         for i, claim in enumerate(claims):
+            statuses = [r[i].original_status for r in runs]
+            own[claim.id] = {s: statuses.count(s) for s in sorted(set(statuses))}
             for j, m in enumerate(runs[0][i].mutants):
                 power[f"{claim.id}~{m.label}"] = sum(r[i].mutants[j].status == REFUTED for r in runs) / len(runs)
         for key, frac in power.items():
@@ -253,6 +257,7 @@ def command(args, console) -> int:
             "alpha_per_test": alpha,
             "resolutions": [r.to_dict() for r in runs[0]],
             "power": power,
+            "claims_own_verdicts": own,
         }
         atomic_write(out / "mutations.json", json.dumps(serialize.encode(data), indent=1))
         lines = ["| claim | kind | resolution | survivors and why |", "|---|---|---|---|"]
@@ -268,6 +273,14 @@ def command(args, console) -> int:
                 "|---|---|",
             ]
             lines += [f"| {k} | {v:.0%} |" for k, v in power.items()]
+            lines += [
+                "",
+                "The claims' own verdicts in the same runs (a true claim refuted is a false alarm):",
+                "",
+                "| claim | verdicts |",
+                "|---|---|",
+            ]
+            lines += [f"| {k} | " + ", ".join(f"{s} {n}/{len(runs)}" for s, n in v.items()) + " |" for k, v in own.items()]
         atomic_write(out / "mutations.md", "\n".join(lines) + "\n")
         fig = figure(runs[0], out / "figures")
         console.print(f"written: {out / 'mutations.json'}, {out / 'mutations.md'}" + (f", {fig}" if fig else ""))

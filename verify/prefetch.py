@@ -27,7 +27,7 @@ import numpy as np
 
 from theory.claims import Claim, Kind, get
 
-from .context import Context, measure_key, sample_key, seed_of
+from .context import Context, measure_key, rate_seed, sample_key, seed_of
 from .stats import SequentialTest
 
 BATCH = 8  # draws per whp/distribution task (a few seconds each at ci)
@@ -66,11 +66,11 @@ def plan(claims: list[Claim], ctx: Context) -> Iterator[Unit]:
     for c in owners:
         if c.kind == Kind.RATE:
             b = c.budget(prof)
-            shared.setdefault((c.shares or c.id, tuple(b.grid), b.seeds), []).append(c.id)
-    for (_, grid, seeds), ids in shared.items():
+            shared.setdefault((c.shares or c.id, tuple(b.grid), b.seeds, c.coupled), []).append(c)
+    for (_, grid, seeds, _coupled), group in shared.items():
         for x in grid:
             for si in range(seeds):
-                yield Unit("rate", tuple(ids), ((x, seed_of(base, x, si)),))
+                yield Unit("rate", tuple(c.id for c in group), ((x, rate_seed(group[0], base, x, si)),))
     for c in owners:
         if c.kind not in (Kind.WHP, Kind.DISTRIBUTION):
             continue

@@ -26,20 +26,17 @@ class Profile:
     derandomize: bool
     database: bool
     whp_draws: int  # independent draws per configuration of a whp claim
-    bootstrap: int  # bootstrap resamples of a rate fit
     alpha: float = 0.01  # the suite's false-alarm budget (whp + rate claims together)
     claim_seconds: float = 900.0  # a whp claim whose draws would take longer is refused with the estimate
 
 
 PROFILES = {
-    "ci": Profile("ci", max_examples=60, derandomize=True, database=False, whp_draws=200, bootstrap=2000, claim_seconds=600.0),
-    "dev": Profile("dev", max_examples=150, derandomize=False, database=True, whp_draws=300, bootstrap=2000),
-    "thorough": Profile(
-        "thorough", max_examples=1000, derandomize=False, database=True, whp_draws=2000, bootstrap=10000, claim_seconds=7200.0
-    ),
+    "ci": Profile("ci", max_examples=60, derandomize=True, database=False, whp_draws=200, claim_seconds=600.0),
+    "dev": Profile("dev", max_examples=150, derandomize=False, database=True, whp_draws=300),
+    "thorough": Profile("thorough", max_examples=1000, derandomize=False, database=True, whp_draws=2000, claim_seconds=7200.0),
     # for a GPU (run --device cuda): the ci budgets, except the rate grids of KG-3, NG-1 (to
     # m = 65536) and the training sweep (to m = 4096) declared as Budget(scale=...)
-    "scale": Profile("scale", max_examples=60, derandomize=True, database=False, whp_draws=200, bootstrap=2000, claim_seconds=3600.0),
+    "scale": Profile("scale", max_examples=60, derandomize=True, database=False, whp_draws=200, claim_seconds=3600.0),
 }
 
 

@@ -79,7 +79,7 @@ class Report:
         return (
             f"False-alarm bound: P(any true whp/rate claim reported refuted) <= {self.alpha_total:g} "
             f"(Bonferroni over {self.statistical_tests} statistical claim(s) at {self.alpha_per_test:.3g} each; "
-            "rate intervals are bootstrap approximations). Exact and symbolic refutations are concrete instances."
+            "rate intervals are t intervals on the fit's first-order error). Exact and symbolic refutations are concrete instances."
         )
 
     def to_dict(self) -> dict:

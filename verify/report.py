@@ -34,7 +34,7 @@ finding. *measured*, by kind:
   ((slack + tolerance) / the larger side; < 0 is a violation) and the tolerance with its reason below;
 - **whp**: violations / draws at the deciding configuration, the anytime-valid upper bound on the
   violation rate against the resolution p1 the claim must exclude, and delta;
-- **rate**: the fitted slope (or log-rate) with its bootstrap interval, the claimed exponent and what
+- **rate**: the fitted slope (or log-rate) with its t interval, the claimed exponent and what
   the fit resolves (half the interval's width); "on tolerance" marks a verdict the tolerance decides;
 - **symbolic**: the residual of the identity against its tolerance;
 - **distribution**: the goodness-of-fit p-value against the claim's level, the draws, and the test's

@@ -14,7 +14,7 @@ Kinds (docs/mathematics.md section 4):
 - :class:`WhpClaim`: a violation has probability <= ``delta`` over the random draw
   ``sample(config, seed)``; ``verify`` estimates the rate with a Clopper-Pearson bound.
 - :class:`RateClaim`: ``measure(x, seed)`` is ``O(x^exponent)`` (or Omega, or a geometric
-  rate); ``verify`` fits the log-log (or semi-log) slope with a bootstrap interval.
+  rate); ``verify`` fits the log-log (or semi-log) slope with a Student-t interval.
 - :class:`SymbolicClaim`: ``prove()`` closes an identity with sympy or at high precision.
 - :class:`DistributionClaim`: the draws ``sample(config, seed)`` follow the Gaussian law
   ``law(config)``; ``verify`` tests the fit and the test's power against the controls' laws.
@@ -325,7 +325,9 @@ class RateClaim(Claim):
     finite sizes may bend the fit, and ``exponent_tol_why`` why.
     ``budget``: per profile, the grid of x and the seeds per grid point (:class:`Budget`).
     Values are cached under the claim's id (or ``draws_of``'s, for a variant that measures
-    the same thing).
+    the same thing). ``coupled``: the i-th seed is the same at every x and ``measure`` couples
+    its draws across x (common random numbers, e.g. one initial output shared by every width);
+    the fit's interval then takes each seed as one replicate (``verify.stats.fit_exponent(paired=True)``).
     """
 
     kind = Kind.RATE
@@ -336,6 +338,7 @@ class RateClaim(Claim):
     fit: ClassVar[str] = "power"
     variable: ClassVar[str] = "m"
     budget: ClassVar[PerProfile[Budget]] = PerProfile(Budget())
+    coupled: ClassVar[bool] = False
 
     def measure(self, x: int, seed: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError

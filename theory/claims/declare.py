@@ -168,12 +168,15 @@ def rate(
     why: str = "",
     fit: str = "power",
     variable: str = "m",
+    coupled: bool = False,
     controls: Mapping[str, Mapping[str, Any]] = {},  # noqa: B006  (read only)
     expect: str = "holds",
     source: str = "user claim",
 ):
     """A rate claim: ``fn(x, seed, **params) -> float`` is ``O(x^exponent)`` (``bound``: "upper",
-    "lower", "both" for exactly that order, "decay")."""
+    "lower", "both" for exactly that order, "decay"). ``coupled``: ``fn`` receives the same
+    seed at every x and may share random numbers across x (common random numbers); the fit is
+    then Student's t on each seed's own slope."""
 
     def wrap(fn):
         attrs = {
@@ -184,6 +187,7 @@ def rate(
             "exponent_tol_why": why,
             "fit": fit,
             "variable": variable,
+            "coupled": bool(coupled),
             "measure": lambda self, x, seed: float(fn(x, seed, **self.params)),
             "source": source,
         }

@@ -153,7 +153,7 @@ class DerivativeWithoutHalf(ArcCosineClosedForms):
 @register
 class GramConcentration(RateClaim):
     """Measures ||G(0) - G_inf||_2 on a fixed data set (n = 6, d = 5, gamma = 0.25) for 24
-    initializations per width and fits the log-log slope with a seed-bootstrap interval.
+    initializations per width and fits the log-log slope with a Student-t interval.
 
     The equilibria are solved to a relative residual of 1e-12 without certifying rho per draw:
     the spectral norm was 60% of the time at m = 4096 and only feeds an error bound this claim

@@ -41,7 +41,9 @@ class SpanTargetRate(RateClaim):
     exponent_tol = 0.15
     exponent_tol_why = "y^T G^-1 y increases toward the target's RKHS norm a^T G_inf(C, C) a and saturates: the slope starts above -1/2"
     variable = "n"
-    budget = PerProfile(ci=Budget(grid=(16, 32, 64, 128, 256), seeds=3), thorough=Budget(grid=(16, 32, 64, 128, 256, 512, 1024), seeds=8))
+    # 3 seeds sufficed under the seed bootstrap (+-0.01); the calibrated t interval has 2
+    # degrees of freedom there (+-0.19, and the control's +-0.85 no longer refutes): 12 seeds
+    budget = PerProfile(ci=Budget(grid=(16, 32, 64, 128, 256), seeds=12), thorough=Budget(grid=(16, 32, 64, 128, 256, 512, 1024), seeds=24))
 
     def labels(self, X: torch.Tensor, seed: int) -> torch.Tensor:
         C, a = _centers()

@@ -79,16 +79,30 @@ def _network(setting: dict, m: int, seed: int) -> ImplicitNetwork:
     return ImplicitNetwork.initialize(setting["d"], m, gamma=setting["gamma"], kappa=setting["kappa"], seed=seed)
 
 
-def _run(key: tuple, m: int, seed: int, method: str, horizon: float, eta_factor: float) -> Run:
-    return _run_on(key, m, seed, method, horizon, eta_factor, str(default_device()))
+COUPLING = 0xC0A1  # the coupling draw's own stream: numpy's SeedSequence([seed, COUPLING]), not torch's
+
+
+def coupled_network(setting: dict, m: int, seed: int) -> ImplicitNetwork:
+    """``_network(setting, m, seed)`` with u redrawn so that f(0) on the setting's inputs is
+    (kappa / sqrt(m)) chol(Z Z^T) xi, one xi ~ N(0, I_n) per seed shared by every width
+    (:meth:`ImplicitNetwork.with_outputs_coupled`): the same law at each width, common random
+    numbers across widths. xi comes from its own stream, independent of U, A and u."""
+    X = problem(**dict(_problem_key(setting)))[0]
+    xi = np.random.default_rng([int(seed), COUPLING]).standard_normal(X.shape[0])
+    return _network(setting, m, seed).with_outputs_coupled(X, xi)
+
+
+def _run(key: tuple, m: int, seed: int, method: str, horizon: float, eta_factor: float, coupled: bool = False) -> Run:
+    return _run_on(key, m, seed, method, horizon, eta_factor, str(default_device()), coupled)
 
 
 @lru_cache(maxsize=512)
-def _run_on(key: tuple, m: int, seed: int, method: str, horizon: float, eta_factor: float, device: str) -> Run:
-    """One run on ``device`` (cached per device: the same seed gives the same network on each)."""
+def _run_on(key: tuple, m: int, seed: int, method: str, horizon: float, eta_factor: float, device: str, coupled: bool = False) -> Run:
+    """One run on ``device`` (cached per device: the same seed gives the same network on each);
+    ``coupled``: the network of :func:`coupled_network`."""
     setting = dict(key)
     X, y, _, lam0 = problem(**setting)
-    net = _network(setting, m, seed)
+    net = coupled_network(setting, m, seed) if coupled else _network(setting, m, seed)
     trainer = Trainer(net, X, y)
     st = trainer.state(net.A)
     G0, r0 = st.G.cpu().numpy(), st.r.cpu().numpy()
@@ -115,9 +129,10 @@ def _problem_key(setting) -> tuple:
     return tuple(sorted((k, setting[k]) for k in PROBLEM_KEYS))
 
 
-def flow(setting, m: int, seed: int, horizon: float = 5.0) -> Run:
-    """Gradient flow on [0, horizon / lambda_0] (cached by what it depends on)."""
-    return _run(_problem_key(setting), int(m), int(seed), "gradient_flow", float(horizon), 0.0)
+def flow(setting, m: int, seed: int, horizon: float = 5.0, *, coupled: bool = False) -> Run:
+    """Gradient flow on [0, horizon / lambda_0] (cached by what it depends on); ``coupled``:
+    from :func:`coupled_network` (common random numbers across widths)."""
+    return _run(_problem_key(setting), int(m), int(seed), "gradient_flow", float(horizon), 0.0, bool(coupled))
 
 
 def descent(setting, m: int, seed: int, eta_factor: float, horizon: float = 8.0) -> Run:
