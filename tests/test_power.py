@@ -207,3 +207,29 @@ def test_domains_compose_as_a_union():
 
     collect()
     assert seen == {True, False}  # both kinds of input set are drawn
+
+
+def test_a_claim_declared_underpowered_at_a_profile_may_be_inconclusive_there_but_never_refuted():
+    class Noisy(_Power):
+        id = "PLANT-NOISY"
+        budget = PerProfile(Budget(grid=(16, 32, 64), seeds=3))
+        underpowered_at = ("ci",)
+        underpowered_why = "planted: three noisy seeds"
+
+        def measure(self, x, seed):
+            return x**-0.5 * float(np.exp(2.0 * np.random.default_rng(seed).standard_normal()))
+
+    res = run_claim(Noisy(), Context.create("ci", None, 0.01))
+    assert res.status == "inconclusive" and res.ok and res.expected == "inconclusive"
+    assert "underpowered at ci by declaration (planted: three noisy seeds)" in res.summary
+
+    class NoisyFalse(Noisy):
+        id = "PLANT-NOISY-FALSE"
+        exponent = -3.0
+
+        def measure(self, x, seed):
+            return x**-0.5 * (1 + 0.01 * np.random.default_rng(seed).standard_normal())
+
+    res = run_claim(NoisyFalse(), Context.create("ci", None, 0.01))
+    assert res.status == "refuted" and not res.ok
+    assert run_claim(Noisy(), Context.create("dev", 1, 0.01)).expected == "holds"  # only where declared

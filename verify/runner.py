@@ -23,21 +23,24 @@ from .context import Context
 from .errors import OutputError, UsageError
 from .kinds import RUNNERS
 from .profiles import get_profile
-from .records import ERROR, HOLDS, REFUTED, Report, Result
+from .records import ERROR, HOLDS, INCONCLUSIVE, REFUTED, Report, Result
 from .stats import split_alpha
 from .store import RunFolder, counterexample_path, read_records
 
 
-def expected_status(claim: Claim) -> str:
+def expected_status(claim: Claim, profile: str | None = None) -> str:
     """What a claim's run should say: refuted for a control, a recorded finding, or a statement
-    its author believes false; holds otherwise."""
-    return REFUTED if claim.is_control or claim.finding or claim.expect == REFUTED else HOLDS
+    its author believes false; inconclusive at a profile the claim declares underpowered
+    (``underpowered_at``: there "holds" is accepted too, "refuted" never); holds otherwise."""
+    if claim.is_control or claim.finding or claim.expect == REFUTED:
+        return REFUTED
+    return INCONCLUSIVE if profile in getattr(claim, "underpowered_at", ()) else HOLDS
 
 
 def run_claim(claim: Claim, ctx: Context) -> Result:
     """One claim's verdict (a crash in its check is an ``error`` verdict, never a pass); a
     refutation is written as a replay file when the context has an output folder."""
-    expected = expected_status(claim)
+    expected = expected_status(claim, ctx.profile.name)
     t0 = time.perf_counter()
     try:
         with using(ctx.device_for(claim)):
@@ -45,7 +48,7 @@ def run_claim(claim: Claim, ctx: Context) -> Result:
         status, summary, ev, stats, instance = outcome.status, outcome.summary, outcome.evidence, dict(outcome.stats), outcome.instance
     except Exception as exc:  # a crash in a check is a finding, never a pass
         status, summary, ev, stats, instance = ERROR, f"{type(exc).__name__}: {exc}", None, {"traceback": traceback.format_exc()}, None
-    ok = status == expected
+    ok = status == expected or (expected == INCONCLUSIVE and status == HOLDS)
     if claim.draws_of:
         stats["reuses"] = claim.draws_of
     if claim.is_control and status == HOLDS:
@@ -60,6 +63,8 @@ def run_claim(claim: Claim, ctx: Context) -> Result:
         summary = "refuted, as its author expected: " + summary
     elif claim.expect == REFUTED:
         summary = "expected refuted, but: " + summary
+    elif expected == INCONCLUSIVE:
+        summary = f"underpowered at {ctx.profile.name} by declaration ({claim.underpowered_why}): " + summary
     res = Result(
         claim.id,
         claim.title,

@@ -339,6 +339,10 @@ class RateClaim(Claim):
     variable: ClassVar[str] = "m"
     budget: ClassVar[PerProfile[Budget]] = PerProfile(Budget())
     coupled: ClassVar[bool] = False
+    # profiles whose budget is known not to decide the claim: there "inconclusive" is the
+    # expected verdict (and says why), "holds" is accepted, "refuted" still fails the run
+    underpowered_at: ClassVar[tuple[str, ...]] = ()
+    underpowered_why: ClassVar[str] = ""
 
     def measure(self, x: int, seed: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
