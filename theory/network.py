@@ -172,7 +172,7 @@ class ImplicitNetwork:
         xi = as_tensor(xi, "xi", ndim=1, device=self.device)
         if xi.shape[0] != X.shape[0]:
             raise ShapeError(f"xi must have one entry per row of X ({X.shape[0]}), got {xi.shape[0]}")
-        Z = self.equilibrium(X).Z
+        Z = self.equilibrium(X, certify=False).Z  # only Z is needed; a trainer certifies rho itself
         K = Z @ Z.T
         L, info = torch.linalg.cholesky_ex(K)
         if int(info) != 0:

@@ -20,14 +20,17 @@ from theory.errors import ParameterError
 EXTRA = "pip install 'implicit-verify[audit]' (in a clone: pip install -e '.[audit]')"
 
 
-def load_jax(library: str):
-    """``(jax, jnp)``, or a ParameterError naming the extra when JAX is not installed."""
-    try:
-        import jax
-        import jax.numpy as jnp
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ParameterError(f"the {library} adapter needs JAX: {EXTRA}") from exc
-    return jax, jnp
+def load_jax(library: str, *modules: str):
+    """``(jax, jnp, *modules)`` imported, or a ParameterError naming what is missing and the extra."""
+    import importlib
+
+    out = []
+    for name in ("jax", "jax.numpy", *modules):
+        try:
+            out.append(importlib.import_module(name))
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ParameterError(f"the {library} adapter needs {name.split('.')[0]}: {EXTRA}") from exc
+    return tuple(out)
 
 
 def to_jax(t: torch.Tensor):

@@ -60,11 +60,7 @@ class JaxOpt:
     grid = GRID
 
     def __init__(self, **config: Any):
-        self.jax, self.jnp = load_jax("jaxopt")
-        try:
-            import jaxopt
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ParameterError("the jaxopt adapter needs jaxopt: pip install -e '.[audit]'") from exc
+        self.jax, self.jnp, jaxopt = load_jax("jaxopt", "jaxopt")
         self.jaxopt = jaxopt
         config = dict(config)
         self.x64 = bool(config.pop("x64", True))

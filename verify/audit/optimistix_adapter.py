@@ -65,12 +65,7 @@ class Optimistix:
     grid = GRID
 
     def __init__(self, **config: Any):
-        self.jax, self.jnp = load_jax("optimistix")
-        try:
-            import lineax as lx
-            import optimistix as optx
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ParameterError("the optimistix adapter needs optimistix: pip install -e '.[audit]'") from exc
+        self.jax, self.jnp, lx, optx = load_jax("optimistix", "lineax", "optimistix")
         unknown = sorted(set(config) - KNOWN)
         if unknown:
             raise ParameterError(f"unknown optimistix configuration keys {unknown}: choose from {sorted(KNOWN)}")
