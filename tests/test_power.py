@@ -233,3 +233,23 @@ def test_a_claim_declared_underpowered_at_a_profile_may_be_inconclusive_there_bu
     res = run_claim(NoisyFalse(), Context.create("ci", None, 0.01))
     assert res.status == "refuted" and not res.ok
     assert run_claim(Noisy(), Context.create("dev", 1, 0.01)).expected == "holds"  # only where declared
+
+
+def test_calibrate_in_both_directions_from_the_command_line(tmp_path):
+    """--computed writes the whp tests' operating characteristics (and, from a run, the rate
+    fits' plug-in power); --seeds reruns only the named claims and counts their verdicts."""
+    import json
+
+    from verify.cli import main
+
+    run_dir = tmp_path / "run"
+    assert main(["run", "WP-6", "--out", str(run_dir)]) == 0
+    assert main(["calibrate", "--computed", "--run", str(run_dir), "--out", str(tmp_path / "cal")]) == 0
+    data = json.loads((tmp_path / "cal" / "calibration.json").read_text())
+    wp5 = [r for r in data["whp"] if r["claim"] == "WP-5"]
+    assert wp5 and all(r["false_alarm_at_delta"] <= r["alpha"] and r["holds_at_p1"] <= r["alpha"] for r in wp5)
+    assert [r["claim"] for r in data["rate"]] == ["WP-6"] and data["rate"][0]["power"]["0.05"] > 0.999
+    assert main(["calibrate", "WP-6", "--seeds", "2", "--out", str(tmp_path / "fa")]) == 0
+    fa = json.loads((tmp_path / "fa" / "false-alarms.json").read_text())
+    assert fa["claims"] == ["WP-6"] and fa["false_alarms"] == 0 and len(fa["runs"]) == 2
+    assert main(["calibrate", "WP-1", "--seeds", "2"]) == 2  # an exact claim: no statistical claim to rerun

@@ -179,7 +179,18 @@ def _cmd_calibrate(args) -> int:
         return _calibrate_computed(args)
     if args.seeds < 1:
         raise UsageError(f"--seeds must be at least 1 (got {args.seeds}): zero runs would pass vacuously")
-    res = false_alarms(seeds=range(1, args.seeds + 1), profile=args.profile, kinds=args.kinds, on_run=lambda r: console.print(r))
+    res = false_alarms(
+        seeds=range(1, args.seeds + 1), profile=args.profile, kinds=args.kinds, ids=args.ids or None, on_run=lambda r: console.print(r)
+    )
+    if not res["claims"]:
+        raise UsageError(f"no true {'/'.join(args.kinds)} claim among {args.ids}")
+    if args.out:
+        import json
+
+        from .store import atomic_write
+
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        atomic_write(Path(args.out) / "false-alarms.json", json.dumps(res, indent=1))
     console.print(res["statement"])
     return 0 if res["false_alarms"] == 0 else 1
 
@@ -324,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mu.set_defaults(func=_cmd_mutate)
     cal = sub.add_parser("calibrate", help="rerun the whp and rate claims under many seeds and count false alarms")
+    cal.add_argument("ids", nargs="*", help="only these claims (default: every true claim of --kinds)")
     cal.add_argument("--seeds", type=int, default=20)
     cal.add_argument("--profile", choices=PROFILE_NAMES, default="ci")
     cal.add_argument("--kinds", nargs="+", choices=["whp", "rate"], default=["whp", "rate"], help="claim kinds to rerun (default: both)")
@@ -333,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead of rerunning: the whp tests' exact operating characteristics at --profile, and with --run the plug-in power of a run's rate fits",
     )
     cal.add_argument("--run", metavar="DIR", help="with --computed: a finished run's folder (its rate fits)")
-    cal.add_argument("--out", metavar="DIR", help="with --computed: write calibration.md and calibration.json here")
+    cal.add_argument("--out", metavar="DIR", help="write calibration.md/.json (--computed) or false-alarms.json here")
     cal.set_defaults(func=_cmd_calibrate)
     return p
 
