@@ -253,3 +253,20 @@ def test_calibrate_in_both_directions_from_the_command_line(tmp_path):
     fa = json.loads((tmp_path / "fa" / "false-alarms.json").read_text())
     assert fa["claims"] == ["WP-6"] and fa["false_alarms"] == 0 and len(fa["runs"]) == 2
     assert main(["calibrate", "WP-1", "--seeds", "2"]) == 2  # an exact claim: no statistical claim to rerun
+
+
+def test_underpowered_at_must_name_a_profile_and_a_reason():
+    from theory.claims.registry import validate
+
+    class Typo(_Power):
+        id = "PLANT-TYPO"
+        underpowered_at = ("CI",)
+        underpowered_why = "a reason"
+
+    class NoReason(_Power):
+        id = "PLANT-NO-REASON"
+        underpowered_at = ("ci",)
+
+    for cls in (Typo, NoReason):
+        with pytest.raises(ValueError, match="underpowered_at"):
+            validate(cls())

@@ -34,7 +34,7 @@ def expected_status(claim: Claim, profile: str | None = None) -> str:
     (``underpowered_at``: there "holds" is accepted too, "refuted" never); holds otherwise."""
     if claim.is_control or claim.finding or claim.expect == REFUTED:
         return REFUTED
-    return INCONCLUSIVE if profile in getattr(claim, "underpowered_at", ()) else HOLDS
+    return INCONCLUSIVE if profile in claim.underpowered_at else HOLDS
 
 
 def run_claim(claim: Claim, ctx: Context) -> Result:

@@ -217,6 +217,10 @@ class Claim:
     # "refuted": a statement its author believes false; the run expects it refuted (like a
     # control, without being one) and reports it as expected-refuted
     expect: ClassVar[str] = "holds"
+    # profiles whose budget is known not to decide the claim: there "inconclusive" is the
+    # expected verdict (and says why), "holds" is accepted, "refuted" still fails the run
+    underpowered_at: ClassVar[tuple[str, ...]] = ()
+    underpowered_why: ClassVar[str] = ""
     # a claim of the mathematics this suite has refuted: why, and the counterexample. The runner then
     # expects "refuted" (the finding must keep reproducing) and reports it as a finding.
     finding: ClassVar[str] = ""
@@ -339,10 +343,6 @@ class RateClaim(Claim):
     variable: ClassVar[str] = "m"
     budget: ClassVar[PerProfile[Budget]] = PerProfile(Budget())
     coupled: ClassVar[bool] = False
-    # profiles whose budget is known not to decide the claim: there "inconclusive" is the
-    # expected verdict (and says why), "holds" is accepted, "refuted" still fails the run
-    underpowered_at: ClassVar[tuple[str, ...]] = ()
-    underpowered_why: ClassVar[str] = ""
 
     def measure(self, x: int, seed: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError

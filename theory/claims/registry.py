@@ -4,7 +4,7 @@ docs/mathematics.md, each followed by its negative controls."""
 
 from __future__ import annotations
 
-from .base import Claim, Kind, RateClaim, WhpClaim
+from .base import PROFILE_NAMES, Claim, Kind, RateClaim, WhpClaim
 
 _REGISTRY: dict[str, Claim] = {}
 
@@ -47,6 +47,12 @@ def validate(claim: Claim) -> None:
         raise ValueError(f"{claim.id}: a rate claim needs budget = PerProfile(Budget(grid=(x1, x2, x3, ...), seeds=N)) with >= 3 sizes")
     if claim.expect not in ("holds", "refuted", ""):
         raise ValueError(f"{claim.id}: expect must be 'holds' or 'refuted', got {claim.expect!r}")
+    unknown = [p for p in claim.underpowered_at if p not in PROFILE_NAMES]
+    if unknown or (claim.underpowered_at and not claim.underpowered_why):
+        raise ValueError(
+            f"{claim.id}: underpowered_at names profiles from {PROFILE_NAMES} (got {unknown or claim.underpowered_at}) "
+            "and needs underpowered_why, the reason"
+        )
     if claim.draws_of is not None:
         owner = _REGISTRY.get(claim.draws_of)
         if owner is None:
