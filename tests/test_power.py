@@ -270,3 +270,15 @@ def test_underpowered_at_must_name_a_profile_and_a_reason():
     for cls in (Typo, NoReason):
         with pytest.raises(ValueError, match="underpowered_at"):
             validate(cls())
+
+
+def test_mutate_over_seeds_counts_the_claims_own_verdicts(tmp_path):
+    import json
+
+    from verify.cli import main
+
+    assert main(["mutate", "WP-6", "--seeds", "2", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "mutations.json").read_text())
+    assert data["claims_own_verdicts"] == {"WP-6": {"holds": 2}}
+    assert data["power"]["WP-6~exp-0.05"] == 1.0
+    assert "The claims' own verdicts" in (tmp_path / "mutations.md").read_text()

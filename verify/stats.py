@@ -115,16 +115,15 @@ def fit_exponent(xs, values, *, alpha: float, geometric: bool = False, paired: b
     slope, intercept = _ols_slope(lx, np.log(means))
     lxc = lx - lx.mean()
     c = lxc / (lxc @ lxc)
-    R = V / means[:, None]
     method, df, se = "single-seed", math.inf, 0.0
-    if S > 1 and paired:
+    if paired:
         own = c @ np.log(V)
         method, df, slope = "paired-t", float(S - 1), float(own.mean())
         intercept = float(np.log(V).mean() - slope * lx.mean())
         se = float(own.std(ddof=1) / math.sqrt(S))
     elif S > 1:
         method = "welch-t"
-        v = c**2 * R.var(axis=1, ddof=1) / S
+        v = c**2 * (V / means[:, None]).var(axis=1, ddof=1) / S
         se = float(math.sqrt(v.sum()))
         df = float(v.sum() ** 2 / np.sum(v**2 / (S - 1))) if se > 0 else math.inf
     half = float(stats.t.ppf(1.0 - alpha, df) * se) if se > 0 else 0.0
