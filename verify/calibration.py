@@ -178,3 +178,49 @@ def render(whp_rows: list[dict], rate_rows: list[dict], profile: str) -> str:
                 + " |"
             )
     return "\n".join(lines) + "\n"
+
+
+def command(args, console) -> int:
+    """``python -m verify calibrate``: rerun claims under seeds 1..N and count false alarms, or
+    (``--computed``) the whp tests' exact operating characteristics at the profile (each with the
+    share of alpha it gets in a whole-catalog run) and, with ``--run DIR``, the plug-in power of
+    that run's rate fits."""
+    import json
+    from pathlib import Path
+
+    from . import serialize
+    from .errors import UsageError
+    from .store import atomic_write
+
+    out = Path(args.out) if args.out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    if args.computed:
+        from .profiles import get_profile
+        from .report import load_run
+        from .runner import select, statistical_level
+
+        prof = get_profile(args.profile)
+        claims = select(None, controls=False)
+        _, alpha = statistical_level([c for c in claims if c.kind in (Kind.WHP, Kind.RATE, Kind.DISTRIBUTION)], prof.alpha)
+        whp = whp_characteristics(claims, prof, alpha)
+        rate = rate_power(load_run(Path(args.run))["results"]) if args.run else []
+        text = render(whp, rate, prof.name)
+        console.print(text)
+        if out:
+            atomic_write(out / "calibration.md", text)
+            data = {"profile": prof.name, "alpha_per_claim": alpha, "whp": whp, "rate": rate}
+            atomic_write(out / "calibration.json", json.dumps(serialize.encode(data), indent=1))
+            console.print(f"written: {out / 'calibration.md'}, {out / 'calibration.json'}")
+        return 0
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be at least 1 (got {args.seeds}): zero runs would pass vacuously")
+    res = false_alarms(
+        seeds=range(1, args.seeds + 1), profile=args.profile, kinds=args.kinds, ids=args.ids or None, on_run=lambda r: console.print(r)
+    )
+    if not res["claims"]:
+        raise UsageError(f"no true {'/'.join(args.kinds)} claim among {args.ids}")
+    if out:
+        atomic_write(out / "false-alarms.json", json.dumps(res, indent=1))
+    console.print(res["statement"])
+    return 0 if res["false_alarms"] == 0 else 1

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from pathlib import Path
 
 from rich.console import Console
 
@@ -173,60 +172,9 @@ def _cmd_mutate(args) -> int:
 
 
 def _cmd_calibrate(args) -> int:
-    from .calibration import false_alarms
+    from .calibration import command
 
-    if args.computed:
-        return _calibrate_computed(args)
-    if args.seeds < 1:
-        raise UsageError(f"--seeds must be at least 1 (got {args.seeds}): zero runs would pass vacuously")
-    res = false_alarms(
-        seeds=range(1, args.seeds + 1), profile=args.profile, kinds=args.kinds, ids=args.ids or None, on_run=lambda r: console.print(r)
-    )
-    if not res["claims"]:
-        raise UsageError(f"no true {'/'.join(args.kinds)} claim among {args.ids}")
-    if args.out:
-        import json
-
-        from .store import atomic_write
-
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        atomic_write(Path(args.out) / "false-alarms.json", json.dumps(res, indent=1))
-    console.print(res["statement"])
-    return 0 if res["false_alarms"] == 0 else 1
-
-
-def _calibrate_computed(args) -> int:
-    """``calibrate --computed``: the whp tests' exact operating characteristics at the profile
-    (the share of alpha each gets in a whole-catalog run), and with ``--run DIR`` the plug-in
-    power of that run's rate fits against shifted exponents."""
-    import json
-
-    from theory.claims import Kind
-
-    from . import serialize
-    from .calibration import rate_power, render, whp_characteristics
-    from .profiles import get_profile
-    from .report import load_run
-    from .runner import select, statistical_level
-    from .store import atomic_write
-
-    prof = get_profile(args.profile)
-    claims = select(None, controls=False)
-    _, alpha = statistical_level([c for c in claims if c.kind in (Kind.WHP, Kind.RATE, Kind.DISTRIBUTION)], prof.alpha)
-    whp = whp_characteristics(claims, prof, alpha)
-    rate = rate_power(load_run(Path(args.run))["results"]) if args.run else []
-    text = render(whp, rate, prof.name)
-    console.print(text)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "calibration.md", text)
-        atomic_write(
-            out / "calibration.json",
-            json.dumps(serialize.encode({"profile": prof.name, "alpha_per_claim": alpha, "whp": whp, "rate": rate}), indent=1),
-        )
-        console.print(f"written: {out / 'calibration.md'}, {out / 'calibration.json'}")
-    return 0
+    return command(args, console)
 
 
 def build_parser() -> argparse.ArgumentParser:
