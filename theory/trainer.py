@@ -2,8 +2,9 @@
 paper's setting), in float64 (docs/mathematics.md section 2; arXiv 2209.15562).
 
 - :meth:`Trainer.gradient_flow`: dA/dt = -dL/dA = -(kappa gamma/m) B^T diag(r) Z, integrated
-  by one adaptive ``scipy.integrate`` stepper over all of [0, T] (RK45 by default, rtol 1e-6,
-  atol 1e-9 on the entries of A), the record times read from its dense output (the step size
+  by one adaptive stepper over all of [0, T] (:class:`theory.integrate.Stepper`: scipy's RK45
+  by default, in torch on the network's device; rtol 1e-6, atol 1e-9 on the entries of A), the
+  record times read from its dense output (the step size
   is never cut at a record time: restarting the integrator at each of the 10 record
   intervals cost twice the evaluations at m = 1024), with one more state I(t) = int_0^t
   lambda_min(G(s)) ds integrated under the same error control (TD-1's trajectory-wise
@@ -35,14 +36,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from scipy.integrate import DOP853, RK23, RK45
 from threadpoolctl import threadpool_limits
 
 from ._validation import as_tensor
 from .errors import ShapeError, TheoryError
+from .integrate import TABLEAUX, Stepper
 from .network import Equilibrium, ImplicitNetwork, spectral_norm
 
-METHODS = {"RK45": RK45, "RK23": RK23, "DOP853": DOP853}  # explicit steppers with dense output
+METHODS = tuple(TABLEAUX)  # explicit steppers with dense output (scipy's tableaux, in torch)
 
 
 class TrainingError(TheoryError):
@@ -270,31 +271,23 @@ class Trainer:
         m = self.net0.m
         A0, u0 = self.net0.A.clone(), self.net0.u.clone()
         traj = Trajectory("gradient_flow", settings={"T": T, "rtol": rtol, "atol": atol, "method": method, "train_u": self.train_u})
-        # scipy's integrator holds the state on the host; on a GPU each evaluation moves A there and back
-        y = np.concatenate([A0.cpu().numpy().ravel(), u0.cpu().numpy() if self.train_u else np.empty(0), [0.0]])
-        dev = self.device
+        # the state (A, u, int lambda_min) stays one flat tensor on the network's device
+        y = torch.cat([A0.ravel(), u0 if self.train_u else A0.new_empty(0), A0.new_zeros(1)])
 
-        def unpack(vec):
-            A = torch.from_numpy(vec[: m * m].reshape(m, m).copy()).to(dev)
-            u = torch.from_numpy(vec[m * m : m * m + m].copy()).to(dev) if self.train_u else None
-            return A, u
+        def unpack(vec):  # views: the network built from them copies
+            return vec[: m * m].view(m, m), (vec[m * m : m * m + m] if self.train_u else None)
 
         def rhs(_t, vec):
-            A, u = unpack(vec)
-            st = self.state(A, u)
-            parts = [-st.grad_A.cpu().numpy().ravel()]
-            if st.grad_u is not None:
-                parts.append(-st.grad_u.cpu().numpy())
-            parts.append([st.lambda_min])
-            return np.concatenate(parts)
+            st = self.state(*unpack(vec))
+            lam = st.grad_A.new_full((1,), st.lambda_min)
+            return torch.cat([-st.grad_A.ravel(), *([-st.grad_u] if st.grad_u is not None else []), lam])
 
         self._reset()
-        solver_cls = METHODS.get(method)
-        if solver_cls is None:
+        if method not in METHODS:
             raise ValueError(f"unknown integrator {method!r}; choose one of {sorted(METHODS)}")
         with self._guard(traj):
             traj.snapshots.append(self._snapshot(0.0, A0, u0 if self.train_u else None, A0, 0.0))
-            solver = solver_cls(rhs, 0.0, y, float(times[-1]), rtol=rtol, atol=atol)
+            solver = Stepper(rhs, 0.0, y, float(times[-1]), rtol=rtol, atol=atol, method=method)
             pending = [float(t) for t in times[1:]]
             while pending:
                 if solver.status != "running":
@@ -302,14 +295,9 @@ class Trainer:
                 message = solver.step()
                 if solver.status == "failed":
                     raise TrainingError(f"integrator failed at t = {solver.t:.6g}: {message}", traj)
-                dense = None
                 while pending and pending[0] <= solver.t:
                     t1 = pending.pop(0)
-                    if t1 == solver.t:
-                        yt = solver.y
-                    else:
-                        dense = dense or solver.dense_output()
-                        yt = dense(t1)
+                    yt = solver.y if t1 == solver.t else solver.dense(t1)
                     A, u = unpack(yt)
                     self._record(traj, t1, A, u, A0, float(yt[-1]))
         return traj

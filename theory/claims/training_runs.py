@@ -117,6 +117,7 @@ def _run_on(key: tuple, m: int, seed: int, method: str, horizon: float, eta_fact
             traj = trainer.gradient_descent(eta, steps, record_every=max(1, steps // (RECORDS - 1)))
     except TrainingError as err:
         traj, error = err.trajectory, str(err)
+    traj.A = None  # the claims read the records; a cached run must not pin m^2 numbers (GPU memory)
     return Run(setting, m, seed, method, lam0, G0, r0, traj, error, setting["gamma"], eta)
 
 
