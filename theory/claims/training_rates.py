@@ -29,9 +29,11 @@ class _WidthSweep(RateClaim):
     budget = PerProfile(
         ci=Budget(grid=(256, 512, 1024), seeds=14),
         thorough=Budget(grid=(256, 512, 1024, 2048), seeds=16),
-        # on a GPU; the integrator (scipy) keeps the state on the host, so every evaluation
-        # moves A across: 4096 is where that stops being affordable
-        scale=Budget(grid=(256, 512, 1024, 2048, 4096), seeds=14),
+        # on a GPU (theory.integrate keeps the state there): a flow peaked at 46 GB at
+        # m = 16384 on an H200 (32768 would need ~4x), and took 2.8 / 3.5 / 7.7 s at
+        # m = 1024 / 4096 / 16384; below 1024 the GPU is launch-bound and the flows slide
+        # along more kinks (m = 256: 180-690 evaluations at ~20 ms), which ci covers on the CPU
+        scale=Budget(grid=(1024, 2048, 4096, 8192, 16384), seeds=14),
     )
     horizon = 3.0
     shares = "td-width-sweep"  # TD-3.rate, TD-5, TD-6 read the same flow per (m, seed)
@@ -66,7 +68,7 @@ class RelativeMovement(_WidthSweep):
     budget = PerProfile(
         ci=Budget(grid=(256, 512, 1024), seeds=7),
         thorough=Budget(grid=(256, 512, 1024, 2048), seeds=16),
-        scale=Budget(grid=(256, 512, 1024, 2048, 4096), seeds=7),
+        scale=Budget(grid=(1024, 2048, 4096, 8192, 16384), seeds=7),
     )
     source = "Consequence of TD-3 (||A(t) - A(0)||_F = O(1) while ||A(0)||_F ~ m): the lazy-training regime"
     statement = "||A(T) - A(0)||_F / ||A(0)||_F = O(m^-1)"
