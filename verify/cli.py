@@ -199,11 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--out",
         default=None,
-        help="write results.jsonl (each record as it finishes), results.json, report.md, figures/ and counterexamples/ here; "
-        "the folder is locked while the run lasts",
+        help="write results.jsonl (each record as it finishes), measures.jsonl (each rate measurement, serial runs), "
+        "results.json, report.md, figures/ and counterexamples/ here; the folder is locked while the run lasts",
     )
     r.add_argument("--overwrite", action="store_true", help="replace another run's files in --out (only the files a run writes)")
-    r.add_argument("--resume", action="store_true", help="finish the interrupted run recorded in --out (completed claims are kept)")
+    r.add_argument(
+        "--resume", action="store_true", help="finish the interrupted run recorded in --out (completed claims, measurements kept)"
+    )
     r.add_argument("--jobs", type=int, default=1, help="run on a local Dask cluster of N worker processes (same numbers as serial)")
     r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask cluster (e.g. tcp://host:8786)")
     r.add_argument(

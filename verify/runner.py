@@ -25,7 +25,7 @@ from .kinds import RUNNERS
 from .profiles import get_profile
 from .records import ERROR, HOLDS, INCONCLUSIVE, REFUTED, Report, Result
 from .stats import split_alpha
-from .store import RunFolder, counterexample_path, read_records
+from .store import MeasureJournal, RunFolder, counterexample_path, read_records
 
 
 def expected_status(claim: Claim, profile: str | None = None) -> str:
@@ -163,7 +163,9 @@ def run(
     ``out``: a folder (:class:`verify.store.RunFolder`): every record is appended to
     ``results.jsonl`` as it finishes, ``results.json`` is written atomically at the end;
     ``overwrite`` replaces another run's files there, ``resume`` finishes the run recorded
-    there (same profile, seed and selection; completed claims are not run again).
+    there (same profile, seed and selection; completed claims are not run again, and a serial
+    run's journaled rate measurements (``measures.jsonl``) on the same device are not measured
+    again; a ``--jobs`` run does not journal them yet).
 
     ``jobs > 1`` runs on a ``dask.distributed.LocalCluster``, ``scheduler`` on an existing
     cluster (:mod:`verify.distributed`); the numbers are those of the serial run.
@@ -221,6 +223,10 @@ def _run(ids, profile, seed, folder: RunFolder | None, on_result, on_start, cont
         run_distributed(todo, prof.name, seed, alpha, folder, record, jobs, scheduler, tuple(imports), device)
     else:
         ctx = Context.create(prof, seed, alpha, folder.path if folder is not None else None, device)
+        if folder is not None:  # every rate measurement survives an interrupt; --resume reuses them
+            ctx.cache = MeasureJournal(folder.path, device)
+            if folder.resume:
+                ctx.cache.load()
         for claim in todo:
             if on_start:
                 on_start(claim)

@@ -10,6 +10,9 @@
   checks that the folder is writable before any work, and refuses a folder holding another
   run's files unless told ``overwrite`` (which removes only what a run writes) or ``resume``.
 - Counterexample file names are an injective, portable encoding of the claim id.
+- Every rate measurement (one float per grid point and seed: a gradient flow, a Gram) is
+  appended to ``measures.jsonl`` as it is computed (:class:`MeasureJournal`), so a run cut in the
+  middle of a slow claim keeps its measured points and ``--resume`` does not measure them again.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from typing import Any
 from . import serialize
 from .errors import OutputError
 
-RECORDS, SUMMARY, REPORT, LOCK = "results.jsonl", "results.json", "report.md", ".verify.lock"
-OWNED = (RECORDS, SUMMARY, REPORT, "report.html", "figures", "counterexamples", "mutations.json", "mutations.md")
+RECORDS, SUMMARY, REPORT, LOCK, MEASURES = "results.jsonl", "results.json", "report.md", ".verify.lock", "measures.jsonl"
+OWNED = (RECORDS, SUMMARY, REPORT, MEASURES, "report.html", "figures", "counterexamples", "mutations.json", "mutations.md")
 _SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 
 
@@ -85,6 +88,55 @@ def read_records(folder: Path) -> tuple[dict | None, list[dict]]:
         elif rec.get("type") == "result":
             results.append({k: v for k, v in rec.items() if k != "type"})
     return header, results
+
+
+def _measure_key(key) -> tuple | None:
+    """A journaled key back as the cache's tuple (owner, "measure", x, seed), or None when the
+    line is not one (the journal is data: nothing in it is looked up beyond these four fields)."""
+    if not (isinstance(key, list) and len(key) == 4 and isinstance(key[0], str) and key[1] == "measure"):
+        return None
+    x, s = key[2], key[3]
+    if isinstance(x, bool) or not isinstance(x, int | float) or isinstance(s, bool) or not isinstance(s, int):
+        return None
+    return (key[0], "measure", x, s)
+
+
+class MeasureJournal(dict):
+    """A run's cache of draws that appends each rate measurement (a float under a key
+    ``(owner, "measure", x, seed)``) to ``folder/measures.jsonl``, fsync'd, tagged with the
+    device it was computed on. :meth:`load` reads back the measurements of one device (a line
+    cut by an interrupt, or anything else that is not a measurement, is skipped)."""
+
+    def __init__(self, folder: Path, device: str):
+        super().__init__()
+        self.path, self.device = Path(folder) / MEASURES, device
+
+    def load(self) -> int:
+        if not self.path.exists():
+            return 0
+        n = 0
+        for line in self.path.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            key = _measure_key(rec.get("key")) if isinstance(rec, dict) else None
+            value = rec.get("value") if key is not None else None
+            if key is None or rec.get("device") != self.device or isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            super().__setitem__(key, float(value))
+            n += 1
+        return n
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        if isinstance(key, tuple) and len(key) == 4 and key[1] == "measure" and isinstance(value, float):
+            # a NaN or inf measurement is written as JSON's extension, which json reads back
+            line = json.dumps({"key": list(key), "value": value, "device": self.device}) + "\n"
+            with open(self.path, "a") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
 
 
 class RunFolder:

@@ -387,3 +387,34 @@ def test_report_renders_non_finite_numbers_as_numbers(tmp_path):
         claims.unregister("USR-INF")
     text = (tmp_path / "out" / "report.md").read_text()
     assert "| inf <= 1 |" in text and "__float__" not in text
+
+
+def test_an_interrupted_rate_claim_keeps_its_measurements_and_resume_reuses_them(tmp_path, monkeypatch):
+    """Ctrl-C in the middle of a rate claim's grid: the points measured so far are in
+    measures.jsonl, --resume measures only the rest, and the verdict and numbers are those of an
+    uninterrupted run (a scale sweep cut by a time limit on a lent GPU loses nothing)."""
+    claim = claims.get("NG-3")
+    real = type(claim).measure
+    calls = []
+
+    def counted(self, x, seed, *, stop_after=None):
+        calls.append((x, seed))
+        if stop_after is not None and len(calls) > stop_after:
+            raise KeyboardInterrupt
+        return real(self, x, seed)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(type(claim), "measure", lambda self, x, seed: counted(self, x, seed, stop_after=5))
+    with pytest.raises(KeyboardInterrupt):
+        run(["NG-3"], profile="ci", out=out, controls=False)
+    lines = (out / "measures.jsonl").read_text().splitlines()
+    assert len(lines) == 5 and all(json.loads(line)["device"] == "cpu" for line in lines)
+    calls.clear()
+    monkeypatch.setattr(type(claim), "measure", lambda self, x, seed: counted(self, x, seed))
+    resumed = run(profile="ci", out=out, resume=True)
+    budget = claim.budget("ci")
+    assert len(calls) == len(budget.grid) * budget.seeds - 5  # the journaled five are not measured again
+    monkeypatch.setattr(type(claim), "measure", real)
+    fresh = run(["NG-3"], profile="ci", controls=False)
+    assert resumed.results[0].status == fresh.results[0].status
+    assert resumed.results[0].evidence == fresh.results[0].evidence
