@@ -48,7 +48,8 @@ scale() {  # seconds, claims...
     local seconds="$1"; shift
     step "4. scale profile: $*"
     timeout "$seconds" "$PY" -m verify run "$@" --profile scale --device cuda --out "$RUNS/$1" --overwrite
-    cp "$RUNS/$1/results.json" "$OUT/$1.json" 2>/dev/null || cp "$RUNS/$1/results.jsonl" "$OUT/$1.jsonl" 2>/dev/null
+    # cut by its timeout: what it measured comes back (run --resume on it to finish)
+    cp "$RUNS/$1/results.json" "$OUT/$1.json" 2>/dev/null || cp "$RUNS/$1/measures.jsonl" "$OUT/$1.measures.jsonl" 2>/dev/null
 }
 if want 4; then
     scale 150 KG-3
