@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--out",
         default=None,
-        help="write results.jsonl (each record as it finishes), measures.jsonl (each rate measurement, serial runs), "
+        help="write results.jsonl (each record as it finishes), measures.jsonl (each rate measurement), "
         "results.json, report.md, figures/ and counterexamples/ here; the folder is locked while the run lasts",
     )
     r.add_argument("--overwrite", action="store_true", help="replace another run's files in --out (only the files a run writes)")

@@ -8,7 +8,9 @@ function of (claim, profile, seed, alpha) only, and workers mirror the submittin
 torch and BLAS thread counts, so a distributed run gives the serial run's verdicts and
 numbers bit for bit (tested). A group whose worker dies (``KilledWorker`` after Dask's
 retries, or any other failure of the task itself) becomes ``error`` records for its claims;
-every other group's records are kept.
+every other group's records are kept. With an output folder, each rate grid point's values are
+journaled as its unit finishes (``measures.jsonl``, as a serial run does), and ``--resume``
+hands the journaled points to their groups instead of computing them again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from theory.claims import Claim, get
 from .context import Context
 from .errors import UsageError, require
 from .records import ERROR, Result
-from .store import RunFolder
+from .store import MeasureJournal, RunFolder
 
 
 def groups(claims: list[Claim]) -> list[list[str]]:
@@ -114,22 +116,37 @@ def run_distributed(
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
     try:
-        from .prefetch import owners_of, plan
+        from .prefetch import keys_of, owners_of, plan
 
         out = str(folder.path) if folder is not None else None
+        journal = MeasureJournal(folder.path, device) if folder is not None else None
+        if folder is not None and journal is not None and folder.resume:
+            journal.load()
         batches = groups(claims)
         units = list(plan(claims, Context.create(profile, seed, alpha)))
         by_owner: dict[str, list] = {}
+        measuring = {}  # rate units' futures, journaled as they finish
         for i, unit in enumerate(units):
-            fut = client.submit(run_unit, unit, imports, threads, device, pure=False, key=f"unit-{i}", priority=1)
+            keys = keys_of(unit) if journal is not None and unit.kind == "rate" else []
+            if journal is not None and keys and all(k in journal for k in keys):
+                part = {k: journal[k] for k in keys}
+            else:
+                part = client.submit(run_unit, unit, imports, threads, device, pure=False, key=f"unit-{i}", priority=1)
+                if keys:
+                    measuring[part] = i
             for owner in owners_of(unit):
-                by_owner.setdefault(owner, []).append(fut)
+                by_owner.setdefault(owner, []).append(part)
         futures = {}
         for i, g in enumerate(batches):
             parts = [f for owner in {get(cid).draws_of or cid for cid in g} for f in by_owner.get(owner, [])]
             task = client.submit(run_group, g, profile, seed, alpha, out, imports, threads, parts, device, pure=False, key=f"claims-{i}")
             futures[task] = i
-        for fut in distributed.as_completed(futures):
+        for fut in distributed.as_completed([*futures, *measuring]):
+            if fut in measuring:
+                if journal is not None and fut.status == "finished":  # a failed unit: its group computes it
+                    for k, v in fut.result().items():
+                        journal[k] = v
+                continue
             ids = batches[futures[fut]]
             try:
                 results = [Result.from_dict(d) for d in fut.result()]

@@ -122,5 +122,10 @@ def _value(kind: str, claim, point, out: dict) -> None:
         out[sample_key(_owner(claim), cfg, s)] = np.asarray(claim.sample(cfg, s), dtype=np.float64).ravel()
 
 
+def keys_of(unit: Unit) -> list[tuple]:
+    """The cache keys a rate unit's values land under (what :func:`compute` returns for it)."""
+    return [measure_key(_owner(get(cid)), x, s) for x, s in unit.points for cid in unit.ids]
+
+
 def owners_of(unit: Unit) -> set[str]:
     return {_owner(get(cid)) for cid in unit.ids}

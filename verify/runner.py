@@ -165,7 +165,7 @@ def run(
     ``overwrite`` replaces another run's files there, ``resume`` finishes the run recorded
     there (same profile, seed and selection; completed claims are not run again, and a serial
     run's journaled rate measurements (``measures.jsonl``) on the same device are not measured
-    again; a ``--jobs`` run does not journal them yet).
+    again, serial or distributed).
 
     ``jobs > 1`` runs on a ``dask.distributed.LocalCluster``, ``scheduler`` on an existing
     cluster (:mod:`verify.distributed`); the numbers are those of the serial run.

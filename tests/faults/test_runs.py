@@ -418,3 +418,31 @@ def test_an_interrupted_rate_claim_keeps_its_measurements_and_resume_reuses_them
     fresh = run(["NG-3"], profile="ci", controls=False)
     assert resumed.results[0].status == fresh.results[0].status
     assert resumed.results[0].evidence == fresh.results[0].evidence
+
+
+@pytest.mark.slow
+def test_a_distributed_resume_hands_journaled_points_to_their_claims(tmp_path, monkeypatch):
+    """A serial run cut after five of NG-3's eight measurements, resumed with --jobs 2: the
+    journal gains only the three missing points (the five journaled ones are handed to the claim
+    instead of being computed again on a worker), and the verdict is an uninterrupted run's."""
+    claim = claims.get("NG-3")
+    real = type(claim).measure
+    calls = []
+
+    def interrupted(self, x, seed):
+        calls.append(x)
+        if len(calls) > 5:
+            raise KeyboardInterrupt
+        return real(self, x, seed)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(type(claim), "measure", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(["NG-3"], profile="ci", out=out, controls=False)
+    monkeypatch.setattr(type(claim), "measure", real)
+    resumed = run(profile="ci", out=out, resume=True, jobs=2)
+    keys = [tuple(json.loads(line)["key"]) for line in (out / "measures.jsonl").read_text().splitlines()]
+    budget = claim.budget("ci")
+    assert len(keys) == len(set(keys)) == len(budget.grid) * budget.seeds  # each point measured once
+    fresh = run(["NG-3"], profile="ci", controls=False)
+    assert resumed.results[0].evidence == fresh.results[0].evidence
