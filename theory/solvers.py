@@ -56,8 +56,9 @@ class FixedPointResult:
 
 
 def _rel(res: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
-    """res / norm row-wise (0 where res is 0): relative residuals from precomputed row norms."""
-    return torch.where(res == 0, torch.zeros_like(res), res / torch.clamp(norm, min=1e-300))
+    """res / norm row-wise (0 where res is 0: the clamped norm is positive and finite, so 0 / it
+    is exactly 0, with no mask): relative residuals from precomputed row norms."""
+    return res / torch.clamp(norm, min=1e-300)
 
 
 def _norms(fx: torch.Tensor, iterations: int, tol: float) -> torch.Tensor:
