@@ -96,3 +96,27 @@ def test_report_html_is_self_contained_and_structured(tmp_path):
         assert f'<h2 id="{cid}">' in page
     assert 'class="legend"' in page
     assert not re.search(r'(src|href)="(?!data:)', page)  # no external resources
+
+
+def _worker_env():
+    import os
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
+
+
+@pytest.mark.slow
+def test_local_cluster_workers_start_without_dasks_malloc_trim():
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which made a gradient flow 1.7x slower in a
+    worker (verify.distributed._worker_environment); our local cluster's workers start without it
+    and keep one OpenMP thread."""
+    import distributed
+
+    from verify.distributed import _worker_environment
+
+    with _worker_environment():
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with distributed.Client(cluster) as client:
+            assert client.submit(_worker_env, pure=False).result() == (None, "1")
+    finally:
+        cluster.close()
