@@ -23,7 +23,7 @@ from theory.claims import Claim, get
 from .context import Context
 from .errors import UsageError, require
 from .records import ERROR, Result
-from .store import MeasureJournal, RunFolder
+from .store import RunFolder
 
 
 def groups(claims: list[Claim]) -> list[list[str]]:
@@ -133,9 +133,7 @@ def run_distributed(
         from .prefetch import keys_of, owners_of, plan
 
         out = str(folder.path) if folder is not None else None
-        journal = MeasureJournal(folder.path, device) if folder is not None else None
-        if folder is not None and journal is not None and folder.resume:
-            journal.load()
+        journal = folder.journal(device) if folder is not None else None
         batches = groups(claims)
         units = list(plan(claims, Context.create(profile, seed, alpha)))
         by_owner: dict[str, list] = {}

@@ -35,7 +35,7 @@ PROFILES = {
     "dev": Profile("dev", max_examples=150, derandomize=False, database=True, whp_draws=300),
     "thorough": Profile("thorough", max_examples=1000, derandomize=False, database=True, whp_draws=2000, claim_seconds=7200.0),
     # for a GPU (run --device cuda): the ci budgets, except the rate grids of KG-3, NG-1 (to
-    # m = 65536) and the training sweep (to m = 4096) declared as Budget(scale=...)
+    # m = 65536) and the training sweeps (m = 1024..16384) declared as Budget(scale=...)
     "scale": Profile("scale", max_examples=60, derandomize=True, database=False, whp_draws=200, claim_seconds=3600.0),
 }
 

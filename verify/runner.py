@@ -25,7 +25,7 @@ from .kinds import RUNNERS
 from .profiles import get_profile
 from .records import ERROR, HOLDS, INCONCLUSIVE, REFUTED, Report, Result
 from .stats import split_alpha
-from .store import MeasureJournal, RunFolder, counterexample_path, read_records
+from .store import RunFolder, counterexample_path, read_records
 
 
 def expected_status(claim: Claim, profile: str | None = None) -> str:
@@ -163,9 +163,8 @@ def run(
     ``out``: a folder (:class:`verify.store.RunFolder`): every record is appended to
     ``results.jsonl`` as it finishes, ``results.json`` is written atomically at the end;
     ``overwrite`` replaces another run's files there, ``resume`` finishes the run recorded
-    there (same profile, seed and selection; completed claims are not run again, and a serial
-    run's journaled rate measurements (``measures.jsonl``) on the same device are not measured
-    again, serial or distributed).
+    there (same profile, seed and selection; completed claims are not run again, and the rate
+    measurements journaled in ``measures.jsonl`` on the same device are not measured again).
 
     ``jobs > 1`` runs on a ``dask.distributed.LocalCluster``, ``scheduler`` on an existing
     cluster (:mod:`verify.distributed`); the numbers are those of the serial run.
@@ -224,9 +223,7 @@ def _run(ids, profile, seed, folder: RunFolder | None, on_result, on_start, cont
     else:
         ctx = Context.create(prof, seed, alpha, folder.path if folder is not None else None, device)
         if folder is not None:  # every rate measurement survives an interrupt; --resume reuses them
-            ctx.cache = MeasureJournal(folder.path, device)
-            if folder.resume:
-                ctx.cache.load()
+            ctx.cache = folder.journal(device)
         for claim in todo:
             if on_start:
                 on_start(claim)

@@ -198,6 +198,14 @@ class RunFolder:
         except OSError as exc:
             raise OutputError(f"the output folder {self.path} is not writable ({exc.strerror or exc}); nothing was run") from None
 
+    def journal(self, device: str) -> MeasureJournal:
+        """The run's cache of draws, journaling rate measurements here; on ``resume`` it starts
+        with those already journaled on ``device`` (serial and distributed runs use this one)."""
+        journal = MeasureJournal(self.path, device)
+        if self.resume:
+            journal.load()
+        return journal
+
     # ---- records --------------------------------------------------------------------------
     def append(self, record: dict[str, Any]) -> None:
         """Append one record (a JSON line) and fsync it: once this returns, it survives a crash."""
