@@ -122,3 +122,60 @@ def test_configurations_from_prepare_must_be_declared():
 
     with pytest.raises(UsageError, match="configs_from_prepare"):
         run_whp(_PrepareChoosesConfigs(), _ctx())
+
+
+def test_a_control_variate_is_measured_with_its_value_journaled_and_fitted(tmp_path):
+    """KG-3's control variate on a small grid: the serial runner and a distributed unit fill the
+    same keys (value and control) with the same numbers, the journal keeps both, and the fit is
+    the control-variate estimate (the raw fit kept beside it)."""
+    from theory.claims.kernels import GramConcentration
+    from theory.claims.registry import register, unregister
+    from verify.store import MeasureJournal
+
+    @register
+    class SmallGramConcentration(GramConcentration):
+        id = "TEST-KG3-SMALL"
+        budget = PerProfile(Budget(grid=(32, 64, 128), seeds=4))
+        control_draws_per_x = 256
+
+    try:
+        ctx = _ctx()
+        ctx.cache = MeasureJournal(tmp_path, "cpu")
+        outcome = run_rate(get("TEST-KG3-SMALL"), ctx)
+        computed = {}
+        for u in plan([get("TEST-KG3-SMALL")], _ctx()):
+            computed.update(compute(u))
+    finally:
+        unregister("TEST-KG3-SMALL")
+    assert len(computed) == 2 * 3 * 4 and {k[1] for k in computed} == {"measure", "control"}
+    assert all(ctx.cache[k] == v for k, v in computed.items())
+    reloaded = MeasureJournal(tmp_path, "cpu")
+    assert reloaded.load() == len(computed) and dict(reloaded) == computed
+    cv = outcome.evidence.details["control_variate"]
+    assert cv["draws_per_x"] == 256 and len(cv["control_means"]) == 3 and 0.5 < cv["correlation"] <= 1.0
+    assert outcome.evidence.details["fit"]["slope"] != cv["raw_fit"]["slope"]
+    assert "control variate" in outcome.summary
+
+
+def test_the_layer_free_control_is_the_networks_own_gram_with_a_zero_layer():
+    """layer_free_distance's batched Hadamard form equals the network's Gram with A = 0 (the one
+    Gram implementation), and its limit is the mean of G_0 over many draws."""
+    import torch
+
+    from theory.network import ImplicitNetwork
+
+    kg3 = get("KG-3")
+    net = ImplicitNetwork.initialize(kg3.d, 96, gamma=kg3.gamma, seed=3)
+    zero = net.with_A(torch.zeros(96, 96, dtype=torch.float64))
+    expected = float(torch.linalg.matrix_norm(zero.gram(kg3.inputs) - kg3.layer_free_limit, ord=2))
+    assert kg3.measure_with_control(96, 3)[1] == pytest.approx(expected, rel=1e-12)
+    from theory.kernel import limiting_gram
+    from theory.linalg import hadamard_gram
+
+    g = torch.Generator().manual_seed(0)
+    U, u = torch.randn(512, 1024, kg3.d, generator=g, dtype=torch.float64), torch.randn(512, 1024, generator=g, dtype=torch.float64)
+    H = kg3.inputs @ U.mT
+    mean = hadamard_gram((H > 0).double() * u[:, None, :], torch.relu(H), kg3.gamma / 1024).mean(dim=0)
+    rel = lambda G: float(torch.linalg.matrix_norm(mean - G) / torch.linalg.matrix_norm(G))  # noqa: E731
+    # 512 draws at m = 1024 leave 0.4-0.8% (five seeds); the network's own limit G_inf is 5.7-5.9% away
+    assert rel(kg3.layer_free_limit) < 0.02 < 0.04 < rel(limiting_gram(kg3.inputs, gamma=kg3.gamma))

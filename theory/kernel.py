@@ -161,6 +161,17 @@ def limiting_gram_diagonal(*, gamma: float, sigma_u: float = 1.0, kappa: float =
     return kappa**2 * gamma**2 * sigma_u**2 / (2.0 - gamma**2) ** 2
 
 
+def layer_free_gram(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> torch.Tensor:
+    """The infinite-width limit of the Gram of the network with A = 0, where z = relu(sigma_u U x)
+    and b = D u: kappa^2 gamma^2 Edot_0 o Sigma_0, the arc-cosine maps of section 3 at the inputs'
+    own correlation (k = sigma_u^2, no fixed point). KG-3's control variate. Any unit rows."""
+    kappa = check_positive(kappa, "kappa")
+    X = _unit_inputs(X, allow_degenerate=True)
+    parts = _parts_of(_one_minus_cosine(X), 0.0, check_positive(sigma_u, "sigma_u"))  # gamma = 0 in the fixed point
+    G = kappa**2 * check_gamma(gamma) ** 2 * parts["Sigma"] * parts["Edot"]
+    return 0.5 * (G + G.T)
+
+
 def lambda_0(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0, allow_degenerate: bool = False) -> float:
     """lambda_min(G_inf) on the rows of X (KG-2: > 0 under assumption A1, which is required
     unless ``allow_degenerate``; see :func:`kernel_parts`)."""

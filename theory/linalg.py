@@ -7,7 +7,20 @@ import torch
 
 from .errors import ShapeError
 
-__all__ = ["lanczos_norm", "spectral_norm"]
+__all__ = ["hadamard_gram", "lanczos_norm", "spectral_norm"]
+
+
+def hadamard_gram(
+    B: torch.Tensor, Z: torch.Tensor, scale: float, B2: torch.Tensor | None = None, Z2: torch.Tensor | None = None
+) -> torch.Tensor:
+    """scale^2 (B B2^T) o (Z Z2^T): the Gram of per-sample gradients scale * b_i z_i^T
+    (docs/mathematics.md section 2, GR-2) from their factors, over any leading batch
+    dimensions; (B2, Z2) defaults to (B, Z). The one implementation of the Hadamard form
+    (:meth:`theory.network.ImplicitNetwork.gram_of` calls it); the n x m^2 Jacobian is never
+    built."""
+    B2 = B if B2 is None else B2
+    Z2 = Z if Z2 is None else Z2
+    return scale**2 * ((B @ B2.mT) * (Z @ Z2.mT))
 
 
 def spectral_norm(A: torch.Tensor) -> float:

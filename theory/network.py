@@ -25,7 +25,7 @@ from ._validation import DTYPE, as_tensor, check_gamma, check_int, check_max_ite
 from .device import resolve
 from .equilibrium import Equilibrium
 from .errors import ContractionError, ConvergenceError, DegenerateInputError, EquilibriumMismatchError, ShapeError
-from .linalg import spectral_norm
+from .linalg import hadamard_gram, spectral_norm
 from .solvers import FixedPointResult, get_solver
 from .tolerances import DEFAULT_SOLVE
 
@@ -379,9 +379,7 @@ class ImplicitNetwork:
         """(kappa gamma / m)^2 (B B2^T) o (Z Z2^T) from features (:meth:`features`): the Gram
         when (B2, Z2) is omitted, else the tangent kernel between two sets of points. The one
         Hadamard-form implementation; everything else calls it."""
-        B2 = B if B2 is None else B2
-        Z2 = Z if Z2 is None else Z2
-        return self.gradient_scale**2 * ((B @ B2.T) * (Z @ Z2.T))
+        return hadamard_gram(B, Z, self.gradient_scale, B2, Z2)
 
     def weighted_gradient(self, B: torch.Tensor, Z: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """d(sum_i w_i f(x_i))/dA = (kappa gamma / m) B^T diag(w) Z (m x m) from features: the

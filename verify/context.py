@@ -56,3 +56,31 @@ def sample_key(owner: str, config, s: int) -> tuple:
 def measure_key(owner: str, x, s: int) -> tuple:
     """The cache key of a rate claim's measurement at grid point ``x`` with seed ``s``."""
     return (owner, "measure", x, s)
+
+
+CONTROL_STREAM = 0xC0_17_01  # the third seed part of a control variate's mean draws (no measurement index reaches it)
+
+
+def control_seed(base: int, x) -> int:
+    """The seed of the independent draws that estimate a control variate's mean at grid point x."""
+    return seed_of(base, x, CONTROL_STREAM)
+
+
+def control_key(owner: str, x, s: int) -> tuple:
+    """The cache key of the control variate measured with that measurement (same draw)."""
+    return (owner, "control", x, s)
+
+
+def rate_keys(claim, x, s: int) -> list[tuple]:
+    """The cache keys one rate measurement fills: the value, and its control when the claim has one."""
+    owner = claim.draws_of or claim.id
+    return [measure_key(owner, x, s), *([control_key(owner, x, s)] if claim.control_variate else [])]
+
+
+def measure_point(claim, x, s: int) -> dict[tuple, float]:
+    """The values of one rate measurement under :func:`rate_keys`: the one call the serial
+    runner and the distributed prefetch both make."""
+    if claim.control_variate:
+        value, control = claim.measure_with_control(x, s)
+        return dict(zip(rate_keys(claim, x, s), (float(value), float(control)), strict=True))
+    return {rate_keys(claim, x, s)[0]: float(claim.measure(x, s))}

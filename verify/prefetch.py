@@ -27,7 +27,7 @@ import numpy as np
 
 from theory.claims import Claim, Kind, get
 
-from .context import Context, measure_key, rate_seed, sample_key, seed_of
+from .context import Context, measure_point, rate_keys, rate_seed, sample_key, seed_of
 from .stats import SequentialTest
 
 BATCH = 8  # draws per whp/distribution task (a few seconds each at ci)
@@ -113,7 +113,7 @@ def compute(unit: Unit, device: str = "cpu") -> dict[tuple, object]:
 def _value(kind: str, claim, point, out: dict) -> None:
     if kind == "rate":
         x, s = point
-        out[measure_key(_owner(claim), x, s)] = float(claim.measure(x, s))
+        out.update(measure_point(claim, x, s))
     elif kind == "whp":
         cfg, s = point
         out[sample_key(_owner(claim), cfg, s)] = claim.sample(cfg, s)
@@ -124,7 +124,7 @@ def _value(kind: str, claim, point, out: dict) -> None:
 
 def keys_of(unit: Unit) -> list[tuple]:
     """The cache keys a rate unit's values land under (what :func:`compute` returns for it)."""
-    return [measure_key(_owner(get(cid)), x, s) for x, s in unit.points for cid in unit.ids]
+    return [k for x, s in unit.points for cid in unit.ids for k in rate_keys(get(cid), x, s)]
 
 
 def owners_of(unit: Unit) -> set[str]:

@@ -90,15 +90,19 @@ def read_records(folder: Path) -> tuple[dict | None, list[dict]]:
     return header, results
 
 
+_TAGS = ("measure", "control")  # a rate measurement, and the control variate drawn with it
+
+
 def _measure_key(key) -> tuple | None:
-    """A journaled key back as the cache's tuple (owner, "measure", x, seed), or None when the
-    line is not one (the journal is data: nothing in it is looked up beyond these four fields)."""
-    if not (isinstance(key, list) and len(key) == 4 and isinstance(key[0], str) and key[1] == "measure"):
+    """A journaled key back as the cache's tuple (owner, "measure" or "control", x, seed), or None
+    when the line is not one (the journal is data: nothing in it is looked up beyond these four
+    fields)."""
+    if not (isinstance(key, list) and len(key) == 4 and isinstance(key[0], str) and key[1] in _TAGS):
         return None
     x, s = key[2], key[3]
     if isinstance(x, bool) or not isinstance(x, int | float) or isinstance(s, bool) or not isinstance(s, int):
         return None
-    return (key[0], "measure", x, s)
+    return (key[0], key[1], x, s)
 
 
 class MeasureJournal(dict):
@@ -130,7 +134,7 @@ class MeasureJournal(dict):
 
     def __setitem__(self, key, value) -> None:
         super().__setitem__(key, value)
-        if isinstance(key, tuple) and len(key) == 4 and key[1] == "measure" and isinstance(value, float):
+        if isinstance(key, tuple) and len(key) == 4 and key[1] in _TAGS and isinstance(value, float):
             # a NaN or inf measurement is written as JSON's extension, which json reads back
             line = json.dumps({"key": list(key), "value": value, "device": self.device}) + "\n"
             with open(self.path, "a") as fh:

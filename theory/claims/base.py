@@ -332,6 +332,10 @@ class RateClaim(Claim):
     the same thing). ``coupled``: the i-th seed is the same at every x and ``measure`` couples
     its draws across x (common random numbers, e.g. one initial output shared by every width);
     the fit's interval then takes each seed as one replicate (``verify.stats.fit_exponent(paired=True)``).
+    ``control_variate``: :meth:`measure_with_control` returns (value, control) from one draw, the
+    control a cheap quantity correlated with the value; :meth:`control_draws` draws it
+    independently (``control_draws_per_x`` times per x) so that verify can estimate its mean
+    and fit the regression (control-variate) estimate of each mean (``verify.stats.control_variate``).
     """
 
     kind = Kind.RATE
@@ -343,8 +347,17 @@ class RateClaim(Claim):
     variable: ClassVar[str] = "m"
     budget: ClassVar[PerProfile[Budget]] = PerProfile(Budget())
     coupled: ClassVar[bool] = False
+    control_variate: ClassVar[bool] = False
+    control_draws_per_x: ClassVar[int] = 0
 
     def measure(self, x: int, seed: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def measure_with_control(self, x: int, seed: int) -> tuple[float, float]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def control_draws(self, x: int, draws: int, seed: int) -> Any:  # pragma: no cover - abstract
+        """``draws`` independent values of the control at x (an array), from ``seed``."""
         raise NotImplementedError
 
     def describe_setting(self) -> Mapping[str, Any]:
