@@ -161,15 +161,21 @@ def limiting_gram_diagonal(*, gamma: float, sigma_u: float = 1.0, kappa: float =
     return kappa**2 * gamma**2 * sigma_u**2 / (2.0 - gamma**2) ** 2
 
 
-def layer_free_gram(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> torch.Tensor:
-    """The infinite-width limit of the Gram of the network with A = 0, where z = relu(sigma_u U x)
-    and b = D u: kappa^2 gamma^2 Edot_0 o Sigma_0, the arc-cosine maps of section 3 at the inputs'
-    own correlation (k = sigma_u^2, no fixed point). KG-3's control variate. Any unit rows."""
-    kappa = check_positive(kappa, "kappa")
+def layer_free_parts(X, *, sigma_u: float = 1.0) -> dict[str, torch.Tensor]:
+    """Sigma_0 and Edot_0 (n x n): the infinite-width kernels (1/m) z . z' and (1/m) 1[h > 0] . 1[h' > 0]
+    of the network with A = 0, where z = relu(sigma_u U x): the arc-cosine maps of section 3 at
+    the inputs' own correlation (k = sigma_u^2, no fixed point). The claims' control variates
+    (KG-3, NG-1, NG-4) use them. Any unit rows."""
     X = _unit_inputs(X, allow_degenerate=True)
     parts = _parts_of(_one_minus_cosine(X), 0.0, check_positive(sigma_u, "sigma_u"))  # gamma = 0 in the fixed point
-    G = kappa**2 * check_gamma(gamma) ** 2 * parts["Sigma"] * parts["Edot"]
-    return 0.5 * (G + G.T)
+    return {name: 0.5 * (parts[name] + parts[name].T) for name in ("Sigma", "Edot")}
+
+
+def layer_free_gram(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> torch.Tensor:
+    """The infinite-width limit of the Gram of the network with A = 0 (b = D u):
+    kappa^2 gamma^2 Edot_0 o Sigma_0 (:func:`layer_free_parts`)."""
+    parts = layer_free_parts(X, sigma_u=sigma_u)
+    return check_positive(kappa, "kappa") ** 2 * check_gamma(gamma) ** 2 * parts["Sigma"] * parts["Edot"]
 
 
 def lambda_0(X, *, gamma: float, sigma_u: float = 1.0, kappa: float = 1.0, allow_degenerate: bool = False) -> float:

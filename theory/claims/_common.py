@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from ..instances import NetworkInstance
@@ -20,6 +21,21 @@ def rounding(m: int, scale: float, rho: float = 0.0) -> float:
     1/(1 - rho) times one step's. A factor 16 covers the constants.
     """
     return 16.0 * EPS * m * max(scale, 1e-300) / max(1.0 - rho, 1e-12)
+
+
+def input_layer_draws(m: int, d: int, draws: int, seed: int, fn) -> np.ndarray:
+    """``fn(U, u)`` over ``draws`` independent input and output layers of a width-m network
+    (U: k x m x d, u: k x m, i.i.d. N(0,1) as :meth:`ImplicitNetwork.initialize` draws them,
+    without A), drawn from ``seed`` in chunks of about 32 MB; ``fn`` returns one value per draw.
+    The Monte Carlo mean of a control variate that depends on U and u only."""
+    g = torch.Generator().manual_seed(int(seed))
+    chunk = max(1, min(draws, 2**22 // (m * (d + 1))))
+    out = []
+    for start in range(0, draws, chunk):
+        k = min(chunk, draws - start)
+        U = torch.randn(k, m, d, generator=g, dtype=torch.float64)
+        out.append(fn(U, torch.randn(k, m, generator=g, dtype=torch.float64)))
+    return torch.cat(out).numpy()
 
 
 def row_norms(Z: torch.Tensor) -> torch.Tensor:

@@ -8,13 +8,12 @@ registered with ``control_of`` set, which the suite must refute.
 
 Kinds (docs/mathematics.md section 4):
 
-- :class:`ExactClaim`: holds on every instance of its declared ``domain``
-  (:mod:`theory.domains`) that meets its hypotheses; ``verify`` searches for a
-  counterexample with Hypothesis.
+- :class:`ExactClaim`: holds on every instance of its declared ``domain`` (:mod:`theory.domains`)
+  that meets its hypotheses; ``verify`` searches for a counterexample with Hypothesis.
 - :class:`WhpClaim`: a violation has probability <= ``delta`` over the random draw
-  ``sample(config, seed)``; ``verify`` estimates the rate with a Clopper-Pearson bound.
-- :class:`RateClaim`: ``measure(x, seed)`` is ``O(x^exponent)`` (or Omega, or a geometric
-  rate); ``verify`` fits the log-log (or semi-log) slope with a Student-t interval.
+  ``sample(config, seed)``; ``verify`` estimates the rate with a sequential test.
+- :class:`RateClaim`: ``measure(x, seed)`` is ``O(x^exponent)`` (or Omega, or a geometric rate);
+  ``verify`` fits the log-log (or semi-log) slope with a Student-t interval.
 - :class:`SymbolicClaim`: ``prove()`` closes an identity with sympy or at high precision.
 - :class:`DistributionClaim`: the draws ``sample(config, seed)`` follow the Gaussian law
   ``law(config)``; ``verify`` tests the fit and the test's power against the controls' laws.
@@ -318,24 +317,21 @@ class WhpClaim(Claim):
 class RateClaim(Claim):
     """An asymptotic order of ``measure(x, seed)`` as x grows over a geometric grid.
 
-    ``fit = "power"``: log(measure) against log(x), slope = the exponent a of x^a.
-    ``fit = "geometric"``: log(measure) against x, slope = log r of r^x (``exponent`` is then
-    a log-rate, e.g. log(rho) for rho^L).
+    ``fit = "power"``: log(measure) against log(x), slope = the exponent a of x^a. ``"geometric"``:
+    log(measure) against x, slope = log r of r^x (``exponent`` a log-rate, e.g. log(rho) for rho^L).
     ``bound``: ``"upper"`` (O: refuted when the slope's lower confidence limit exceeds
     exponent + exponent_tol), ``"lower"`` (Omega: refuted when the upper limit is below
     exponent - exponent_tol), ``"both"`` (of order exactly) or ``"decay"`` (tends to 0 at some
     rate: holds when the slope's upper limit is below 0, refuted when its lower limit is above
-    -exponent_tol, i.e. significantly slower than any decay worth the name). ``exponent_tol`` says how far
-    finite sizes may bend the fit, and ``exponent_tol_why`` why.
-    ``budget``: per profile, the grid of x and the seeds per grid point (:class:`Budget`).
-    Values are cached under the claim's id (or ``draws_of``'s, for a variant that measures
-    the same thing). ``coupled``: the i-th seed is the same at every x and ``measure`` couples
+    -exponent_tol: significantly slower than any decay worth the name). ``exponent_tol``: how far
+    finite sizes may bend the fit; ``exponent_tol_why``: why.
+    ``budget``: per profile, the grid of x and the seeds per grid point (:class:`Budget`). Values are
+    cached under the claim's id (or ``draws_of``'s, for a variant measuring the same). ``coupled``: the i-th seed is the same at every x and ``measure`` couples
     its draws across x (common random numbers, e.g. one initial output shared by every width);
     the fit's interval then takes each seed as one replicate (``verify.stats.fit_exponent(paired=True)``).
-    ``control_variate``: :meth:`measure_with_control` returns (value, control) from one draw, the
-    control a cheap quantity correlated with the value; :meth:`control_draws` draws it
-    independently (``control_draws_per_x`` times per x) so that verify can estimate its mean
-    and fit the regression (control-variate) estimate of each mean (``verify.stats.control_variate``).
+    ``control_variate``: :meth:`measure_with_control` gives (value, control) from one draw, the
+    control cheap and correlated with the value; ``control_draws(x, draws, seed)`` draws the control
+    alone (an array), for its mean; verify fits control-variate means (``verify.stats.control_variate``).
     """
 
     kind = Kind.RATE
@@ -357,7 +353,6 @@ class RateClaim(Claim):
         raise NotImplementedError
 
     def control_draws(self, x: int, draws: int, seed: int) -> Any:  # pragma: no cover - abstract
-        """``draws`` independent values of the control at x (an array), from ``seed``."""
         raise NotImplementedError
 
     def describe_setting(self) -> Mapping[str, Any]:

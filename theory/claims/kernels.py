@@ -16,6 +16,7 @@ from ..kernel import layer_free_gram, limiting_gram
 from ..linalg import hadamard_gram
 from ..network import ImplicitNetwork
 from ..tolerances import HIGH_PRECISION
+from ._common import input_layer_draws
 from .base import Budget, Evidence, PerProfile, RateClaim, SymbolicClaim
 from .registry import register
 
@@ -213,16 +214,9 @@ class GramConcentration(RateClaim):
         return value, float(self.layer_free_distance(net.U.cpu()[None], net.u.cpu()[None])[0])
 
     def control_draws(self, x: int, draws: int, seed: int):
-        """``draws`` independent values of :meth:`layer_free_distance` at width x: U and u have
-        the law of the network's (i.i.d. N(0,1), independent of A), drawn in chunks."""
-        g = torch.Generator().manual_seed(int(seed))
-        chunk = max(1, min(draws, 2**22 // (x * (self.d + 1))))  # about 32 MB of parameters at a time
-        out = []
-        for start in range(0, draws, chunk):
-            k = min(chunk, draws - start)
-            U = torch.randn(k, x, self.d, generator=g, dtype=torch.float64)
-            out.append(self.layer_free_distance(U, torch.randn(k, x, generator=g, dtype=torch.float64)))
-        return torch.cat(out).numpy()
+        """``draws`` independent values of :meth:`layer_free_distance` at width x (U and u have the
+        network's law and do not depend on A)."""
+        return input_layer_draws(x, self.d, draws, seed, self.layer_free_distance)
 
     def layer_free_distance(self, U: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """||G_0 - G_0,inf||_2 per draw (U: k x m x d, u: k x m): G_0 is the Gram the network
