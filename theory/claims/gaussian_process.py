@@ -42,8 +42,8 @@ def layer_free_distance(U: torch.Tensor) -> torch.Tensor:
     """||(1/m) Z_0 Z_0^T - Sigma_0||_2 per draw (U: k x m x D), Z_0 = relu(U x) the first layer's
     features (the network with A = 0; depth 1 of NG-4's unrolled network), Sigma_0 its limit
     (:func:`theory.kernel.layer_free_parts`): NG-1's and NG-4's control variate, O(n m d)."""
-    Z = torch.relu(_inputs() @ U.mT)
-    return torch.linalg.matrix_norm(Z @ Z.mT / U.shape[1] - layer_free_parts(_inputs())["Sigma"], ord=2)
+    Z = torch.relu(_inputs().to(U.device) @ U.mT)
+    return torch.linalg.matrix_norm(Z @ Z.mT / U.shape[1] - layer_free_parts(_inputs())["Sigma"].to(U.device), ord=2)
 
 
 class _LayerFreeControl(RateClaim):
@@ -108,7 +108,7 @@ def _excess_kurtosis(k: np.ndarray) -> float:
 
 def _first_layer_diagonal(U: torch.Tensor) -> np.ndarray:
     """K_0(x,x) = (1/m) ||relu(U x)||^2 at NG-2's input x, per draw (U: k x m x D)."""
-    return (torch.relu(U @ _inputs()[0]) ** 2).mean(dim=-1).numpy()
+    return (torch.relu(U @ _inputs()[0].to(U.device)) ** 2).mean(dim=-1).cpu().numpy()
 
 
 @register
@@ -253,7 +253,7 @@ class UniformInDepth(_LayerFreeControl):
 
     def measure_with_control(self, x: int, seed: int) -> tuple[float, float]:
         net = ImplicitNetwork.initialize(D, x, gamma=GAMMA, seed=seed)
-        return max(depth_errors(net, self.depths).values()), float(layer_free_distance(net.U[None])[0])
+        return max(depth_errors(net, self.depths).values()), float(layer_free_distance(net.U.cpu()[None])[0])
 
     def describe_setting(self) -> dict:
         grid = self.budget.ci.grid

@@ -223,10 +223,10 @@ class GramConcentration(RateClaim):
         would have with A = 0 (z = relu(U x), b = 1[U x > 0] u), G_0,inf its limit
         (:func:`theory.kernel.layer_free_gram`). At gamma = 0.25 the equilibrium is relu(U x) plus
         an O(gamma) correction, so G_0 carries most of G(0)'s fluctuation at a cost of O(n m d)."""
-        H = self.inputs @ U.mT  # k x n x m
+        H = self.inputs.to(U.device) @ U.mT  # k x n x m
         B = (H > 0).to(H.dtype) * u[:, None, :]
         G0 = hadamard_gram(B, torch.relu(H), self.gamma / U.shape[1])
-        return torch.linalg.matrix_norm(G0 - self.layer_free_limit, ord=2)
+        return torch.linalg.matrix_norm(G0 - self.layer_free_limit.to(U.device), ord=2)
 
     @cached_property
     def layer_free_limit(self) -> torch.Tensor:
