@@ -179,3 +179,19 @@ def test_the_layer_free_control_is_the_networks_own_gram_with_a_zero_layer():
     rel = lambda G: float(torch.linalg.matrix_norm(mean - G) / torch.linalg.matrix_norm(G))  # noqa: E731
     # 512 draws at m = 1024 leave 0.4-0.8% (five seeds); the network's own limit G_inf is 5.7-5.9% away
     assert rel(kg3.layer_free_limit) < 0.02 < 0.04 < rel(limiting_gram(kg3.inputs, gamma=kg3.gamma))
+
+
+@pytest.mark.parametrize("cid", ["KG-3", "NG-1", "NG-4"])
+def test_a_controls_measured_values_and_its_mean_draws_follow_one_law(cid):
+    """The control measured with each draw and the independent draws that estimate its mean come
+    from one law (else the adjusted means would be biased): 400 measured controls at m = 64
+    against 2048 drawn ones, means within 4 standard errors, which are small enough that means
+    15% apart would fail."""
+    import numpy as np
+
+    claim = get(cid)
+    measured = np.array([claim.measure_with_control(64, 10_000 + s)[1] for s in range(400)])
+    drawn = np.asarray(claim.control_draws(64, 2048, 99))
+    se = np.sqrt(measured.var(ddof=1) / measured.size + drawn.var(ddof=1) / drawn.size)
+    assert abs(measured.mean() - drawn.mean()) < 4 * se
+    assert 0.15 * drawn.mean() > 4 * se  # the test could see a 15% error
