@@ -107,9 +107,10 @@ def _measure_key(key) -> tuple | None:
 
 class MeasureJournal(dict):
     """A run's cache of draws that appends each rate measurement (a float under a key
-    ``(owner, "measure", x, seed)``) to ``folder/measures.jsonl``, fsync'd, tagged with the
-    device it was computed on. :meth:`load` reads back the measurements of one device (a line
-    cut by an interrupt, or anything else that is not a measurement, is skipped)."""
+    ``(owner, "measure", x, seed)``, and its control variate's under ``(owner, "control", x, seed)``)
+    to ``folder/measures.jsonl``, fsync'd, tagged with the device it was computed on. :meth:`load`
+    reads back the measurements of one device (a line cut by an interrupt, or anything else that
+    is not a measurement, is skipped)."""
 
     def __init__(self, folder: Path, device: str):
         super().__init__()

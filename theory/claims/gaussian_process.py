@@ -43,7 +43,12 @@ def layer_free_distance(U: torch.Tensor) -> torch.Tensor:
     features (the network with A = 0; depth 1 of NG-4's unrolled network), Sigma_0 its limit
     (:func:`theory.kernel.layer_free_parts`): NG-1's and NG-4's control variate, O(n m d)."""
     Z = torch.relu(_inputs().to(U.device) @ U.mT)
-    return torch.linalg.matrix_norm(Z @ Z.mT / U.shape[1] - layer_free_parts(_inputs())["Sigma"].to(U.device), ord=2)
+    return torch.linalg.matrix_norm(Z @ Z.mT / U.shape[1] - _layer_free_sigma().to(U.device), ord=2)
+
+
+@lru_cache(maxsize=1)
+def _layer_free_sigma() -> torch.Tensor:
+    return layer_free_parts(_inputs())["Sigma"]
 
 
 class _LayerFreeControl(RateClaim):
@@ -144,7 +149,7 @@ class ExcessKurtosis(RateClaim):
         return _excess_kurtosis(k), _excess_kurtosis(_first_layer_diagonal(torch.stack([net.U for net in nets])))
 
     def control_draws(self, x: int, draws: int, seed: int):
-        k0 = input_layer_draws(x, D, draws * self.batch, seed, lambda U, u: torch.as_tensor(_first_layer_diagonal(U)))
+        k0 = input_layer_draws(x, D, draws * self.batch, seed, lambda U, u: _first_layer_diagonal(U))
         return np.array([_excess_kurtosis(row) for row in k0.reshape(draws, self.batch)])
 
     def describe_setting(self) -> dict:
