@@ -169,6 +169,8 @@ def rate(
     fit: str = "power",
     variable: str = "m",
     coupled: bool = False,
+    control_draws: Callable[[int, int, int], Any] | None = None,
+    control_draws_per_x: int = 4096,
     controls: Mapping[str, Mapping[str, Any]] = {},  # noqa: B006  (read only)
     expect: str = "holds",
     source: str = "user claim",
@@ -176,9 +178,29 @@ def rate(
     """A rate claim: ``fn(x, seed, **params) -> float`` is ``O(x^exponent)`` (``bound``: "upper",
     "lower", "both" for exactly that order, "decay"). ``coupled``: ``fn`` receives the same
     seed at every x and may share random numbers across x (common random numbers); the fit is
-    then Student's t on each seed's own slope."""
+    then Student's t on each seed's own slope. ``control_draws``: a control variate; ``fn`` then
+    returns ``(value, control)`` from one draw, and ``control_draws(x, draws, seed)`` returns
+    ``draws`` independent controls at x (an array) from which the fit estimates their mean
+    (``control_draws_per_x`` of them; docs/writing-claims.md)."""
+    if control_draws is not None and coupled:
+        raise ValueError(f"{claim_id}: a control variate needs independent seeds at each x, not coupled=True")
 
     def wrap(fn):
+        def pair(self, x, seed):
+            value, control = fn(x, seed, **self.params)
+            return float(value), float(control)
+
+        measuring = (
+            {
+                "control_variate": True,
+                "control_draws_per_x": int(control_draws_per_x),
+                "measure_with_control": pair,
+                "measure": lambda self, x, seed: pair(self, x, seed)[0],
+                "control_draws": lambda self, x, draws, seed: control_draws(x, draws, seed),
+            }
+            if control_draws is not None
+            else {"measure": lambda self, x, seed: float(fn(x, seed, **self.params))}
+        )
         attrs = {
             "budget": PerProfile(Budget(grid=tuple(grid), seeds=seeds)),
             "exponent": exponent,
@@ -188,7 +210,7 @@ def rate(
             "fit": fit,
             "variable": variable,
             "coupled": bool(coupled),
-            "measure": lambda self, x, seed: float(fn(x, seed, **self.params)),
+            **measuring,
             "source": source,
         }
         return _build(RateClaim, claim_id, statement, fn, attrs, controls, expect)
