@@ -118,27 +118,36 @@ def limit_diagonal(gamma: float, sigma_u: float = 1.0, kappa: float = 1.0) -> fl
 
 @dataclass(frozen=True, eq=False)
 class LinearizedFit:
-    """The minimum-norm interpolant of the network linearized at its initialization (gradient
-    flow's limit in the kernel regime): f = f0 + K0(., X) G(0)^-1 (y - f0(X)).
+    """The network linearized at its initialization, trained by gradient flow on the squared
+    loss: at time T, f_T = f0 + K0(., X) G^-1 (I - e^{-G T}) (y - f0(X)) with G = G(0); its
+    limit T = inf is the minimum-norm interpolant f0 + K0(., X) G^-1 (y - f0(X)) (gradient
+    flow's limit in the kernel regime).
 
     ``f_train``/``f_test``: its outputs; ``f0``: the initial outputs on [X; X_test]; ``G``: the
-    training Gram G(0); ``radius``: ||W||_F = sqrt((y - f0)^T G(0)^-1 (y - f0)), the distance
-    A moves (TD-6)."""
+    training Gram G(0); ``radius``: ||W_T||_F = sqrt(v^T (I - e^{-G T})^2 G^-1 v), v = y - f0(X)
+    (at T = inf sqrt(v^T G^-1 v), the distance A moves, TD-6); ``time``: T (inf: the
+    interpolant)."""
 
     f_train: torch.Tensor
     f_test: torch.Tensor
     f0: torch.Tensor
     G: torch.Tensor
     radius: float
+    time: float = math.inf
 
 
 def linearized_fit(
-    net: ImplicitNetwork, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor, *, method: str = "anderson"
+    net: ImplicitNetwork, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor, *, method: str = "anderson", time: float = math.inf
 ) -> LinearizedFit:
-    """Fit the linearized network of ``net`` on (X, y) by its minimum-norm interpolant and
-    evaluate it on X_test (one joint solve; the tangent kernel by the Hadamard form).
-    ``method``: the fixed-point solver (Picard is cheaper for thousands of rows at small rho:
-    Anderson's per-row bookkeeping then costs more than the products it saves)."""
+    """Fit the linearized network of ``net`` on (X, y) by gradient flow to ``time`` (inf: its
+    minimum-norm interpolant, :class:`LinearizedFit`) and evaluate it on X_test (one joint solve;
+    the tangent kernel by the Hadamard form). A finite time is early stopping: the flow has
+    fitted the modes of G(0) with eigenvalue well above 1/T and not the rest, so on noisy labels
+    the radius stays bounded while the train loss stays near the noise. ``method``: the
+    fixed-point solver (Picard is cheaper for thousands of rows at small rho: Anderson's per-row
+    bookkeeping then costs more than the products it saves)."""
+    if not time > 0:
+        raise ValueError(f"the training time must be positive (inf: the interpolant), got {time}")
     n = X.shape[0]
     Xall = torch.cat([X, X_test])
     B, Z, eq = net.features(Xall, method=method)
@@ -146,6 +155,16 @@ def linearized_fit(
     K = net.gram_of(B, Z, B[:n], Z[:n])  # tangent kernel, all points x training points
     G = K[:n]
     v = y - f0[:n]
-    coef = torch.cholesky_solve(v[:, None], torch.linalg.cholesky(G))[:, 0]
+    if math.isinf(time):
+        coef = torch.cholesky_solve(v[:, None], torch.linalg.cholesky(G))[:, 0]
+        R = radius(G, v)
+    else:
+        w, V = torch.linalg.eigh(G)
+        if float(w[0]) <= 0:
+            raise ValueError(f"G(0) is not positive definite (lambda_min = {float(w[0]):.3e}): the flow's radius is undefined")
+        a = V.T @ v
+        filt = -torch.expm1(-w * time)  # 1 - e^{-w T}, accurate for small w T
+        coef = V @ (filt / w * a)
+        R = math.sqrt(float((filt**2 / w * a**2).sum()))
     f = f0 + K @ coef
-    return LinearizedFit(f[:n], f[n:], f0, G, radius(G, v))
+    return LinearizedFit(f[:n], f[n:], f0, G, R, float(time))

@@ -11,6 +11,16 @@ R sqrt(g) = sqrt(y^T (G(0) / g)^-1 y) stays near or below the target's norm (GE-
 form is bounded by the RKHS norm), the grid index j = ceil(R sqrt(g)) is 1 or 2, and the bound
 2 j / sqrt(n) + 3 sqrt(log(2 j (j + 1) / delta) / (2 n)) falls below 1 from n of about 40-150.
 
+Where the bound is tight enough to refute a slightly smaller one: on the noise-free target the
+interpolant's test loss is 40-60x below the bound, so a bound divided by 4 would still hold there.
+A third configuration adds label noise (y = f*(x) + N(0, 0.3^2), on the training and the test
+points alike: the data's law, whose risk L_D the bound is about) and trains the linearized flow
+only to T = 0.1 / g (early stopping: the flow has fitted the target's large modes, not the
+noise, so j stays at 1 or 2). Then L_S and L_D are both near the noise's mean absolute value
+(measured at n = 400: L_S 0.23, L_D 0.24, bound 0.53), the bound is non-vacuous with a margin
+of about 2x, and a bound divided by 4 (0.13) lies below L_D on every draw (GE-1/ctl-quarter).
+The bound holds for any function of the class, so for the flow at any time, not only its limit.
+
 Loss: min(1, |f - y|), 1-Lipschitz with values in [0, 1] (the bound's requirement; the ramp loss
 needs labels in {-1, +1}). The trained network is, as in GE-1, the minimum-norm interpolant of
 the linearized network (train loss 0). L_D is estimated on TEST fresh points; the empirical
@@ -23,6 +33,7 @@ losses' small variance makes Bernstein's about 0.007.)
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -35,6 +46,7 @@ from ..network import ImplicitNetwork
 
 GAMMA, KAPPA, WIDTH, D = 0.25, 1.0, 256, 5
 CENTERS, NORM, TEST, DELTA_TEST = 3, 0.9, 2000, 1e-3
+NOISE_STREAM = 0x4E01  # the label noise's own stream: numpy's SeedSequence([seed, NOISE_STREAM])
 
 
 @lru_cache(maxsize=1)
@@ -54,19 +66,27 @@ def f_star(X: torch.Tensor) -> torch.Tensor:
 
 
 @lru_cache(maxsize=1024)
-def rkhs_terms(n: int, seed: int, delta: float) -> dict:
-    """One draw: n training and TEST test points on the sphere, the antisymmetric network, the
-    minimum-norm interpolant of its linearization; the test loss, its Hoeffding limits and the
-    terms of the bound (``theory.generalization.bound_terms``)."""
+def rkhs_terms(n: int, seed: int, delta: float, noise: float = 0.0, stop: float = math.inf) -> dict:
+    """One draw: n training and TEST test points on the sphere, labels f*(x) plus N(0, noise^2)
+    (``noise = 0``: the target itself), the antisymmetric network, and its linearization trained
+    by gradient flow to T = stop / g (``stop = inf``: the minimum-norm interpolant); the test
+    loss, its empirical-Bernstein lower limit and the terms of the bound
+    (``theory.generalization.bound_terms``)."""
+    if noise < 0 or not stop > 0:
+        raise ValueError(f"need noise >= 0 and stop > 0, got noise={noise}, stop={stop}")
     X = sphere(n, D, seed)
     Xt = sphere(TEST, D, seed + 7_000_003)
     y, yt = f_star(X), f_star(Xt)
+    if noise > 0:
+        rng = np.random.default_rng([seed, NOISE_STREAM])
+        y = y + noise * torch.from_numpy(rng.standard_normal(n))
+        yt = yt + noise * torch.from_numpy(rng.standard_normal(TEST))
+    g = limiting_gram_diagonal(gamma=GAMMA, kappa=KAPPA)
     net = ImplicitNetwork.initialize_antisymmetric(D, WIDTH, gamma=GAMMA, kappa=KAPPA, seed=seed)
-    fit = linearized_fit(net, X, y, Xt, method="picard")
+    fit = linearized_fit(net, X, y, Xt, method="picard", time=stop / g)
     train = float(clipped_absolute_loss(fit.f_train, y).mean())
     losses = clipped_absolute_loss(fit.f_test, yt)
     test = float(losses.mean())
-    g = limiting_gram_diagonal(gamma=GAMMA, kappa=KAPPA)
     terms = bound_terms(train, fit.radius, n, g=g, delta=delta)
     margin = empirical_bernstein_margin(losses, DELTA_TEST)
     return {
@@ -75,6 +95,8 @@ def rkhs_terms(n: int, seed: int, delta: float) -> dict:
         "test_lower": test - margin,
         "bernstein_margin": margin,
         "test_size": TEST,
+        "noise": noise,
+        "stop_time": stop / g,
         "f0_rms": float(fit.f0.pow(2).mean().sqrt()),
         "target_rms": float(yt.pow(2).mean().sqrt()),
     }
