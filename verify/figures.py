@@ -160,11 +160,11 @@ def bound_vs_test_loss(results: list[dict], folder: Path) -> Path | None:
     if "table" not in prepared:
         return None
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import ScalarFormatter
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     rows = prepared["table"]
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    fig, ax = plt.subplots(figsize=(9.4, 4.4))
     colors = {}
     for name in sorted({row["data"] for row in rows}):
         sel = sorted((row for row in rows if row["data"] == name), key=lambda row: row["n"])
@@ -180,11 +180,11 @@ def bound_vs_test_loss(results: list[dict], folder: Path) -> Path | None:
             color=colors[name],
         )
     ax.axhline(1.0, color="k", lw=1.5)
-    ax.text(min(row["n"] for row in rows), 1.04, "the loss's maximum: a bound above this line says nothing", fontsize=8)
+    ax.text(min(row["n"] for row in rows), 1.12, "the loss's maximum: a bound above this line says nothing", fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(ScalarFormatter())
-    ax.yaxis.set_minor_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks piled up on the log axis
     _width_ticks(ax, sorted({row["n"] for row in rows}))
     ax.set_xlabel("training set size n")
     ax.set_ylabel("loss (mean +- sd over seeds)")
@@ -196,7 +196,7 @@ def bound_vs_test_loss(results: list[dict], folder: Path) -> Path | None:
     )
     handles = [Line2D([], [], color=c, marker="o", label=name) for name, c in colors.items()]
     handles += [Line2D([], [], color="gray", ls="-", label="bound"), Line2D([], [], color="gray", ls="--", label="test loss")]
-    ax.legend(handles=handles, fontsize=8)
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, {"rows": rows}, folder, "bound_vs_test_loss")
 

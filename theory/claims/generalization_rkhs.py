@@ -102,17 +102,20 @@ def rkhs_terms(n: int, seed: int, delta: float, noise: float = 0.0, stop: float 
     }
 
 
-def crossing_table(ns=(25, 50, 100, 200, 400, 800), seeds=2, delta: float = 0.1) -> list[dict]:
+def crossing_table(ns=(25, 50, 100, 200, 400, 800), seeds=2, delta: float = 0.1, noise: float = 0.0, stop: float = math.inf) -> list[dict]:
     """Bound and test loss as n grows (means over ``seeds`` draws), for the report: where the
-    bound crosses 1, the largest value the loss can take."""
+    bound crosses 1, the largest value the loss can take; with ``noise`` (and early stopping at
+    ``stop`` / g), how close the bound comes to the test loss."""
+    label = "rkhs" if noise == 0 else f"rkhs + noise {noise:g} (stopped at {stop:g}/g)"
     rows = []
     for n in ns:
-        rs = [rkhs_terms(n, 9000 + s, delta) for s in range(seeds)]
+        rs = [rkhs_terms(n, 9000 + s, delta, noise, stop) for s in range(seeds)]
         rows.append(
             {
-                "data": "rkhs",
+                "data": label,
                 "n": n,
                 **{k: float(np.mean([r[k] for r in rs])) for k in ("test_loss", "bound", "complexity", "confidence", "radius")},
+                "bound_over_test_loss": float(np.mean([r["bound"] / r["test_loss"] for r in rs])),
                 "seeds": seeds,
             }
         )
