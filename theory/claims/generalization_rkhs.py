@@ -13,7 +13,7 @@ form is bounded by the RKHS norm), the grid index j = ceil(R sqrt(g)) is 1 or 2,
 
 Where the bound is tight enough to refute a slightly smaller one: on the noise-free target the
 interpolant's test loss is 40-60x below the bound, so a bound divided by 4 would still hold there.
-A third configuration adds label noise (y = f*(x) + N(0, 0.3^2), on the training and the test
+Another configuration adds label noise (y = f*(x) + N(0, 0.3^2), on the training and the test
 points alike: the data's law, whose risk L_D the bound is about) and trains the linearized flow
 only to T = 0.1 / g (early stopping: the flow has fitted the target's large modes, not the
 noise, so j stays at 1 or 2). Then L_S and L_D are both near the noise's mean absolute value
