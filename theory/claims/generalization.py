@@ -153,13 +153,10 @@ class GeneralizationBound(WhpClaim):
         "norm 0.9, without and with label noise, f(0) = 0, loss min(1, |f - y|))"
     )
     # the noise-free target (the interpolant, L_S = 0, the bound 30-60x the test loss) and noisy
-    # labels with early stopping (L_S ~ L_D ~ 0.39, the bound at most 1.6x L_D): the second is
-    # where a slightly smaller bound is false (generalization_rkhs explains both). A draw costs
-    # about what its 2000 test points cost: ci tests the interpolant at n = 100 and the noisy
-    # labels at n = 800 (the interpolant at n = 400 and 1600 is thorough's)
+    # labels with early stopping (L_S ~ L_D ~ 0.39, the bound at most 1.6x L_D), where a slightly
+    # smaller bound is false (generalization_rkhs). 0 violations decide "holds" after ~35 draws
+    # per configuration whatever the budget; 100 refute a true rate of 0.3 in 90% of runs (40: 31%)
     budget = PerProfile(
-        # 0 violations decide "holds" after ~35 draws per configuration whatever the budget; 100
-        # draws refute a true rate of 0.3 in 90% of runs (40 draws: 31%)
         ci=Budget(configs=({"n": 100}, NOISY), draws=100),
         thorough=Budget(configs=({"n": 100}, {"n": 400}, {"n": 1600}, NOISY, {**NOISY, "n": 1600}), draws=200),
     )
