@@ -11,7 +11,16 @@ from theory import ImplicitNetwork
 from theory.claims import generalization as ge
 from theory.claims import get
 from theory.data import digits
-from theory.generalization import BOUND, bound_terms, empirical_bernstein_margin, linearized_fit, rademacher_linearized, radius, ramp_loss
+from theory.generalization import (
+    BOUND,
+    bound_terms,
+    empirical_bernstein_margin,
+    flow_move,
+    linearized_fit,
+    rademacher_linearized,
+    radius,
+    ramp_loss,
+)
 
 from .conftest import unit_rows
 
@@ -35,6 +44,11 @@ def test_radius_is_the_minimum_norm_move():
     G = torch.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=torch.float64)
     v = torch.tensor([1.0, -1.0], dtype=torch.float64)
     assert radius(G, v) == pytest.approx(math.sqrt(float(v @ torch.linalg.solve(G, v))), rel=1e-13)
+    # the flow's move at T = inf is the interpolant's, and it grows with T toward it
+    assert flow_move(G, v, math.inf)[1] == pytest.approx(radius(G, v), rel=1e-13)
+    assert flow_move(G, v, 0.5)[1] < flow_move(G, v, 5.0)[1] < radius(G, v)
+    with pytest.raises(ValueError):
+        flow_move(torch.tensor([[1.0, 1.0], [1.0, 1.0]], dtype=torch.float64), v, 1.0)  # singular G
 
 
 def test_rademacher_enumeration_is_tight_at_one_point_and_below_jensen():

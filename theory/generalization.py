@@ -34,6 +34,7 @@ import numpy as np
 import sympy as sp
 import torch
 
+from .errors import DegenerateInputError, ParameterError
 from .kernel import limiting_gram_diagonal
 from .network import ImplicitNetwork
 
@@ -92,6 +93,22 @@ def radius(G: torch.Tensor, target: torch.Tensor) -> float:
     return math.sqrt(max(float(target @ w), 0.0))
 
 
+def flow_move(G: torch.Tensor, v: torch.Tensor, time: float) -> tuple[torch.Tensor, float]:
+    """The linearized gradient flow on the squared loss from residual -v, at time T: the
+    coefficients c = G^-1 (I - e^{-G T}) v of its move W_T = J^T c, and the move's norm
+    ||W_T||_F = sqrt(v^T (I - e^{-G T})^2 G^-1 v) (at T = inf the interpolant's :func:`radius`;
+    TD-6's predicted movement, GE-1's early-stopped radius). By the eigendecomposition of G,
+    which must be positive definite."""
+    if not time > 0:
+        raise ParameterError(f"the training time must be positive (inf: the interpolant), got {time}")
+    w, V = torch.linalg.eigh(G)
+    if not float(w[0]) > 0:
+        raise DegenerateInputError(f"G is not positive definite (lambda_min = {float(w[0]):.3e}): the flow's move is undefined")
+    a = V.T @ v
+    filt = torch.ones_like(w) if math.isinf(time) else -torch.expm1(-w * time)  # 1 - e^{-w T}, accurate for small w T
+    return V @ (filt / w * a), math.sqrt(float((filt**2 / w * a**2).sum()))
+
+
 def sign_vectors(n: int) -> torch.Tensor:
     """All 2^n vectors in {-1, +1}^n (rows), for exact Rademacher averages (n <= 16)."""
     if n > 16:
@@ -146,8 +163,8 @@ def linearized_fit(
     the radius stays bounded while the train loss stays near the noise. ``method``: the
     fixed-point solver (Picard is cheaper for thousands of rows at small rho: Anderson's per-row
     bookkeeping then costs more than the products it saves)."""
-    if not time > 0:
-        raise ValueError(f"the training time must be positive (inf: the interpolant), got {time}")
+    if not time > 0:  # before the solves: a bad time fails without costing them
+        raise ParameterError(f"the training time must be positive (inf: the interpolant), got {time}")
     n = X.shape[0]
     Xall = torch.cat([X, X_test])
     B, Z, eq = net.features(Xall, method=method)
@@ -159,12 +176,6 @@ def linearized_fit(
         coef = torch.cholesky_solve(v[:, None], torch.linalg.cholesky(G))[:, 0]
         R = radius(G, v)
     else:
-        w, V = torch.linalg.eigh(G)
-        if float(w[0]) <= 0:
-            raise ValueError(f"G(0) is not positive definite (lambda_min = {float(w[0]):.3e}): the flow's radius is undefined")
-        a = V.T @ v
-        filt = -torch.expm1(-w * time)  # 1 - e^{-w T}, accurate for small w T
-        coef = V @ (filt / w * a)
-        R = math.sqrt(float((filt**2 / w * a**2).sum()))
+        coef, R = flow_move(G, v, time)
     f = f0 + K @ coef
     return LinearizedFit(f[:n], f[n:], f0, G, R, float(time))

@@ -6,11 +6,10 @@ controls.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
+from ..generalization import flow_move
 from ..tolerances import FLOW_RTOL
 from .base import Budget, PerProfile, RateClaim
 from .registry import register
@@ -184,9 +183,7 @@ class MinimumNormMovement(_WidthSweep):
     def gap(self, x: int, seed: int, scale: float) -> float:
         """|moved / (scale * predicted) - 1|, predicted = ||(I - e^{-G0 T}) r0||_{G0^-1}."""
         run = self.run(x, seed)
-        w, V = np.linalg.eigh(run.G0)
-        c = V.T @ run.r0
-        predicted = math.sqrt(float(np.sum((1 - np.exp(-w * run.t[-1])) ** 2 * c**2 / w)))
+        _, predicted = flow_move(torch.from_numpy(run.G0), torch.from_numpy(run.r0), float(run.t[-1]))
         return abs(run.col("move_fro")[-1] / (scale * predicted) - 1.0)
 
     def measure(self, x: int, seed: int) -> float:
