@@ -12,9 +12,11 @@ import sympy as sp
 import torch
 
 from ..data import sphere
+from ..errors import ContractionError
 from ..kernel import layer_free_gram, limiting_gram
 from ..linalg import hadamard_gram
 from ..network import ImplicitNetwork
+from ..sensitivity import smallest_eigenvalue_gradient
 from ..tolerances import HIGH_PRECISION
 from ._common import input_layer_draws
 from .base import Budget, Evidence, PerProfile, RateClaim, SymbolicClaim
@@ -256,22 +258,28 @@ class GramConcentrationTooFast(GramConcentration):
 
 @register
 class PerturbationRadius(RateClaim):
-    """Locates, by doubling then bisection to 2%, the largest Frobenius step R along the unit
-    gradient-flow direction that keeps lambda_min(G) >= lambda_min(G(0))/2 and rho < 1, per
-    width and seed, and fits its growth."""
+    """Locates, by doubling then bisection to 2%, the largest Frobenius step R along the
+    steepest-descent direction of lambda_min(G) at A(0) that keeps lambda_min(G) >=
+    lambda_min(G(0))/2 (and rho < 1), per width and seed, and fits its growth."""
 
     id = "KG-5"
     title = "The radius around A(0) that keeps lambda_min(G) >= lambda_min(G(0))/2 grows like sqrt(m)"
     source = "Stability lemma of the convergence proof (G(A) stays well-conditioned in a Frobenius ball of radius ~ sqrt(m))"
-    statement = "R*(m) = sup{R : lambda_min(G(A(0) + R V)) >= lambda_min(G(0))/2, rho < 1} = Theta(m^(1/2)) along the training direction V"
+    statement = (
+        "R*(m) = sup{R : lambda_min(G(A(0) + R V)) >= lambda_min(G(0))/2, rho < 1} = Theta(m^(1/2)) along "
+        "V = -grad_A lambda_min(G(A(0))) / ||.||_F, the first-order worst direction"
+    )
     exponent = 0.5
     bound = "both"
-    exponent_tol = 0.15
+    exponent_tol = 0.1
     exponent_tol_why = (
-        "R* is located by bisection to 2% and lambda_min(G(0)) itself fluctuates at small m; 0.15 covers the curvature over m = 64..1024"
+        "R*/sqrt(m) settles near 1.3 from 1.26 at m = 64 (12 seeds: local slopes 0.56, 0.54, 0.46, 0.52 over m = 64..1024, "
+        "each +-0.06); R* is located to 2%: 0.1 covers the bias twice"
     )
+    # 8 seeds: the interval is +-0.04 (4 seeds gave +-0.12 on the same draws), so exponents 0.3
+    # and 0.7 are refuted (a shift of 0.2 needs the interval inside 0.5 +- 0.1 of the tolerance)
     budget = PerProfile(
-        ci=Budget(grid=(64, 128, 256, 512, 1024), seeds=4),
+        ci=Budget(grid=(64, 128, 256, 512, 1024), seeds=8),
         thorough=Budget(grid=(64, 128, 256, 512, 1024, 2048, 4096), seeds=12),
     )
     n, d, gamma, data_seed = 4, 3, 0.25, 11
@@ -281,38 +289,50 @@ class PerturbationRadius(RateClaim):
         return sphere(self.n, self.d, self.data_seed)
 
     def direction(self, net: ImplicitNetwork, seed: int) -> torch.Tensor:
-        """The gradient-flow direction B^T diag(r) Z for random +-1 residuals r, unit Frobenius
-        norm. It has rank <= n, so ||V||_2 ~ ||V||_F: the direction in which a Frobenius
-        step moves the layer most (a random V has ||V||_2 ~ 2/sqrt(m) and gives R* ~ m)."""
-        B, Z, _ = net.features(self.inputs)
-        g = torch.Generator().manual_seed(int(seed) + 1)
-        r = torch.randint(0, 2, (self.n,), generator=g, dtype=torch.float64) * 2 - 1
-        V = (B * r[:, None]).T @ Z
-        return V / torch.linalg.matrix_norm(V)
+        """-d lambda_min(G) / dA at A(0) (:func:`theory.sensitivity.smallest_eigenvalue_gradient`),
+        unit Frobenius norm: the ball's tightest direction to first order. Its rank is <= 2n,
+        so ||V||_2 ~ ||V||_F (measured 0.68-0.78). Until session 11 the direction was the
+        gradient-flow step B^T diag(r) Z for random +-1 residuals r: along it lambda_min(G)
+        rose (to 1.1-4x lambda_min(G(0)) at R = 5 sqrt(m)) and never halved, so every R* was
+        where rho(A) reached 1, and the Gram condition had no say in the fit."""
+        _, grad = smallest_eigenvalue_gradient(net, self.inputs)
+        return -grad / torch.linalg.matrix_norm(grad)
 
     def measure(self, x: int, seed: int) -> float:
         net = ImplicitNetwork.initialize(self.d, x, gamma=self.gamma, seed=seed)
         half = 0.5 * float(torch.linalg.eigvalsh(net.gram(self.inputs))[0])
         V = self.direction(net, seed)
 
+        failed_by = {}  # R -> rho(A(0) + R V) where the contraction, not the Gram, failed
+
         def keeps(R: float) -> bool:
             moved = net.with_A(net.A + R * V)
-            if moved.contraction_factor() >= 1.0:
+            rho = moved.contraction_factor()
+            if rho >= 1.0:
+                failed_by[R] = rho
                 return False
             return float(torch.linalg.eigvalsh(moved.gram(self.inputs))[0]) >= half
 
         lo, hi = 0.0, 0.05 * math.sqrt(x)
         while keeps(hi):
             lo, hi = hi, 2 * hi
-            if hi > 1e6:
-                return hi
         while hi - lo > 0.02 * hi:
             mid = 0.5 * (lo + hi)
             lo, hi = (mid, hi) if keeps(mid) else (lo, mid)
+        if hi in failed_by:  # a radius the contraction sets says nothing about the Gram: refuse it
+            raise ContractionError(
+                failed_by[hi],
+                f"KG-5 at m = {x}, seed {seed}: rho(A(0) + {hi:.4g} V) = {failed_by[hi]:.4g} >= 1 before lambda_min(G) halved",
+            )
         return 0.5 * (lo + hi)
 
     def describe_setting(self) -> dict:
-        return {"n": self.n, "d": self.d, "gamma": self.gamma, "direction": "gradient flow (rank <= n), unit Frobenius norm"}
+        return {
+            "n": self.n,
+            "d": self.d,
+            "gamma": self.gamma,
+            "direction": "-grad_A lambda_min(G) at A(0) (rank <= 2n), unit Frobenius norm",
+        }
 
 
 @register
@@ -320,7 +340,7 @@ class PerturbationRadiusLinear(PerturbationRadius):
     id = "KG-5/ctl-linear"
     control_of = "KG-5"
     title = "The stable radius grows like m"
-    why_false = "a rank-n step of Frobenius size R moves c A by ~ gamma R / sqrt(m) in operator norm"
+    why_false = "a step of rank <= 2n and Frobenius size R moves c A by ~ gamma R / sqrt(m) in operator norm, and the Gram with it"
     source = "negative control"
     statement = "R*(m) = Theta(m)"
     exponent = 1.0
