@@ -73,10 +73,11 @@ class RelativeMovement(_WidthSweep):
     statement = "||A(T) - A(0)||_F / ||A(0)||_F = O(m^-1)"
     exponent = -1.0
     bound = "upper"
-    exponent_tol = 0.1
+    exponent_tol = 0.05
     exponent_tol_why = (
         "the O(1) movement converges to sqrt(r0^T G_inf^-1 r0); with r0 shared across widths what is left is G(0)'s "
-        "O(m^-1/2) distance from G_inf, which bends the slope by ~m^-1/2 / 2 (0.03 at m = 256)"
+        "O(m^-1/2) distance from G_inf, which bends the slope by ~m^-1/2 / 2 (0.03 at m = 256); measured, it steepens "
+        "the fit (local slopes -1.028, -1.024 over m = 256..1024, 7 coupled seeds), away from the refuting side"
     )
 
     def measure(self, x: int, seed: int) -> float:
