@@ -282,3 +282,28 @@ def test_mutate_over_seeds_counts_the_claims_own_verdicts(tmp_path):
     assert data["claims_own_verdicts"] == {"WP-6": {"holds": 2}}
     assert data["power"]["WP-6~exp-0.05"] == 1.0
     assert "The claims' own verdicts" in (tmp_path / "mutations.md").read_text()
+
+
+def test_a_rate_that_could_not_have_seen_no_decay_is_inconclusive_not_holds():
+    """A measure decaying like x^-0.35 (so O(x^-0.5) is false), claimed O(x^-0.5) with tolerance
+    0.1, seen through an interval of +-0.46: it cannot refute (the lower limit is below -0.4), and
+    the old rule printed `holds`. An interval that could not refute a slope of 0 either has not
+    earned `holds`."""
+    from verify.kinds import _blind_to_no_change
+
+    class Slower(_Power):
+        id = "PLANT-SLOWER"
+        exponent_tol = 0.1
+
+        def measure(self, x, seed):
+            return float(x**-0.35 * np.exp(0.8 * np.random.default_rng([seed, x]).standard_normal()))
+
+    res = run_claim(Slower(), Context.create("ci", None, 0.01))
+    half = res.stats["resolution"]
+    assert 0.4 < half < 0.5 and res.status == "inconclusive", res.summary
+    assert "cannot tell a decay like m^-0.5 from none" in res.summary and res.stats["blind_to_no_change"]
+    assert _blind_to_no_change("upper", -0.5, 0.1, 0.39, "m^-0.5") == ""  # +-0.39 would refute a slope of 0 at -0.4
+    assert _blind_to_no_change("upper", -0.5, 0.1, 0.41, "m^-0.5") != ""
+    assert _blind_to_no_change("lower", 0.5, 0.1, 0.41, "m^0.5").startswith("cannot tell a growth")
+    assert _blind_to_no_change("lower", -0.5, 0.1, 0.9, "m^-0.5") == ""  # a lower bound on a decay: not this rule's
+    assert run_claim(_Power(), Context.create("ci", None, 0.01)).status == "holds"  # a narrow interval still holds

@@ -278,6 +278,19 @@ def _control_variate(claim, ctx: Context, grid, values, controls):
     return adjusted, mean_var, {**diagnostics, "draws_per_x": claim.control_draws_per_x, "control_mean_vars": mean_vars}
 
 
+def _blind_to_no_change(bound: str, a: float, tol: float, half: float, form: str) -> str:
+    """Why a rate's "holds" is not earned, or "": a decay claim (a < 0, upper or two-sided)
+    whose interval, centred on 0 (no decay at all) with the same half-width, would not lie
+    above a + tol could not have refuted a measure that does not decay; likewise a growth
+    claim (a > 0, lower or two-sided) and no growth. Its "holds" would print for a false
+    statement, so it is inconclusive."""
+    if a < 0 and bound in ("upper", "both") and not -half > a + tol:
+        return f"cannot tell a decay like {form} from none: an interval this wide (+-{half:.2f}) around a slope of 0 would not refute it (that needs +-{-(a + tol):.2f} or less)"
+    if a > 0 and bound in ("lower", "both") and not half < a - tol:
+        return f"cannot tell a growth like {form} from none: an interval this wide (+-{half:.2f}) around a slope of 0 would not refute it (that needs +-{a - tol:.2f} or less)"
+    return ""
+
+
 def run_rate(claim, ctx: Context) -> Outcome:
     import numpy as np
 
@@ -344,8 +357,12 @@ def run_rate(claim, ctx: Context) -> Outcome:
         return Outcome(REFUTED, f"{shown} lies below the claimed {a:.3f} (-{tol})", lower_ev, stats)
     if fit.upper - fit.lower > MAX_CI_WIDTH:
         return Outcome(INCONCLUSIVE, f"{shown} too wide to decide", ev, stats)
-    order = {"upper": "O", "lower": "Omega", "both": "Theta"}[claim.bound]
     form = f"exp({a:.3g} {claim.variable})" if geometric else f"{claim.variable}^{a:.3g}"
+    blind = _blind_to_no_change(claim.bound, a, tol, half, form)
+    if blind:
+        stats["blind_to_no_change"] = True
+        return Outcome(INCONCLUSIVE, f"{shown}: {blind}", ev, stats)
+    order = {"upper": "O", "lower": "Omega", "both": "Theta"}[claim.bound]
     consistent = f"{shown} consistent with {order}({form})"
     beyond = (claim.bound in ("upper", "both") and fit.lower > a) or (claim.bound in ("lower", "both") and fit.upper < a)
     if beyond and tol > 0:  # the interval lies wholly on the refuting side: only the tolerance keeps it
