@@ -117,7 +117,7 @@ class KernelRegime(_WidthSweep):
     statement = "sup_{t <= T} ||f(t) - f_lin(t)|| / ||f(0) - y|| = O(m^-1/2), f_lin(t) = y + exp(-G(0) t)(f(0) - y)"
     exponent = -0.5
     bound = "upper"
-    underpowered_at = ("ci",)
+    underpowered_at = ("ci", "dev")  # dev draws ci's budget
     underpowered_why = (
         "14 seeds at m = 256..1024 resolve the slope to about +-0.47 under the calibrated t interval; telling a decay "
         "like m^-1/2 from none needs +-0.4 (about 20 seeds), and refuting m^-0.7 needs +-0.1 (about 20x the flows); thorough decides"
@@ -175,7 +175,7 @@ class MinimumNormMovement(_WidthSweep):
     )
     exponent = 0.0
     bound = "decay"
-    underpowered_at = ("ci",)
+    underpowered_at = ("ci", "dev")  # dev draws ci's budget
     underpowered_why = (
         "|ratio - 1| crosses zero seed by seed; under the calibrated t interval 14 seeds at m = 256..1024 "
         "resolve its slope to about +-0.66 around -0.5, so a decay is not significant at ci's level; thorough decides"
