@@ -293,8 +293,9 @@ class PerturbationRadius(RateClaim):
         unit Frobenius norm: the ball's tightest direction to first order. Its rank is <= 2n,
         so ||V||_2 ~ ||V||_F (measured 0.68-0.78). Until session 11 the direction was the
         gradient-flow step B^T diag(r) Z for random +-1 residuals r: along it lambda_min(G)
-        rose (to 1.1-4x lambda_min(G(0)) at R = 5 sqrt(m)) and never halved, so every R* was
-        where rho(A) reached 1, and the Gram condition had no say in the fit."""
+        stayed above 0.85 lambda_min(G(0)) and mostly rose (1.0-2.3x at R = 5 sqrt(m), up to
+        4x at 8 sqrt(m)); it never halved, so every R* was where rho(A) reached 1, and the Gram
+        condition had no say in the fit."""
         _, grad = smallest_eigenvalue_gradient(net, self.inputs)
         return -grad / torch.linalg.matrix_norm(grad)
 
