@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from theory.claims.training_runs import PROBLEM_KEYS, SETTING, _network, problem
+from theory.generalization import flow_move
 from theory.solvers import picard
 
 
@@ -38,8 +39,7 @@ def split(m: int, seed: int) -> dict:
     B = net.backward_vectors(X, equilibrium=eq)
     G0 = net.gram_of(B, eq.Z)
     r0 = net.output(X, equilibrium=eq) - y
-    w, V = torch.linalg.eigh(G0)
-    c = V @ (-torch.expm1(-w * 3.0 / lam0) / w * (V.T @ r0))
+    c, _ = flow_move(G0, r0, 3.0 / lam0)
     moved = net.with_A(net.A - net.weighted_gradient(B, eq.Z, c))
     eq1 = moved.equilibrium(X, certify=False)
     G1 = moved.gram_of(moved.backward_vectors(X, equilibrium=eq1), eq1.Z)
