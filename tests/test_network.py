@@ -8,6 +8,8 @@ import torch
 
 from theory import ImplicitNetwork, relu_layer
 from theory.claims.gradients import unrolled_jacobian
+from theory.errors import ConvergenceError, ShapeError
+from theory.linalg import _lanczos, spectral_norm, top_right_singular_vector
 from theory.solvers import anderson, picard
 
 from .conftest import unit_rows
@@ -49,6 +51,39 @@ def test_contraction_factor_is_exact_spectral_norm():
         net = ImplicitNetwork.initialize(d=2, m=m, gamma=0.2, seed=m)
         s = np.linalg.svd(net.A.numpy(), compute_uv=False)[0]
         assert net.contraction_factor() == pytest.approx(0.2 * s / math.sqrt(m), rel=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(40, 40), (600, 600), (300, 700), (700, 300)])
+def test_spectral_norm_and_its_top_singular_vector(shape):
+    """Both CPU paths (LAPACK at min(shape) <= 256, ARPACK on the smaller Gram above), square
+    and not, against the full SVD; the vector attains the norm (||A v|| = ||A||_2, ||v|| = 1),
+    and so does the GPU's Lanczos Ritz vector, run here on the CPU."""
+    A = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)), dtype=torch.float64)
+    s = float(np.linalg.svd(A.numpy(), compute_uv=False)[0])
+    assert spectral_norm(A) == pytest.approx(s, rel=1e-13)
+    for v in (top_right_singular_vector(A), _lanczos(A, vector=True)[1]):
+        assert v.shape == (shape[1],) and float(v.norm()) == pytest.approx(1.0, rel=1e-13)
+        assert float(torch.linalg.vector_norm(A @ v)) == pytest.approx(s, rel=1e-12)
+    # a vector that misses the top direction falls short: the check above has teeth
+    w = top_right_singular_vector(A)
+    other = torch.randn(shape[1], generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    other = other - (other @ w) * w
+    assert float(torch.linalg.vector_norm(A @ other)) < 0.999 * s * float(other.norm())
+
+
+def test_a_shared_layer_is_refused_unless_it_fits_and_a_non_finite_one_surfaces(small_net, X4):
+    """The trainer's uncopied network (:meth:`ImplicitNetwork._sharing`): a layer of the wrong
+    shape, dtype or layout is a ShapeError; a non-finite one, which is not checked up front,
+    still ends as a typed error (the solver's divergence check), never a silent NaN."""
+    A = small_net.A.clone()
+    net = small_net._sharing(A)
+    assert net.A is A and torch.equal(net.output(X4), small_net.output(X4))
+    for bad in (A[:-1], A.to(torch.float32), A.T):
+        with pytest.raises(ShapeError):
+            small_net._sharing(bad)
+    A[0, 0] = float("nan")
+    with pytest.raises(ConvergenceError, match="non-finite"):
+        small_net._sharing(A).equilibrium(X4, certify=False)
 
 
 @pytest.mark.parametrize("method", ["picard", "anderson"])

@@ -65,3 +65,18 @@ def test_output_layer_contrast_reports_its_share(problem):
     # kappa^2/m Z Z^T against the A block: the output block dominates the trace
     assert share[0] > 0.5
     assert math.isnan(Trainer(net, X, y).gradient_descent(0.01, 1).snapshots[0].output_layer_share)
+
+
+def test_contraction_factor_at_every_state_is_tracked_from_the_exact_start(problem):
+    """rho_seen (TD-4's check between records) is a power iteration started from A(0)'s top
+    singular vector: its first value is the exact rho(A(0)), and at every record it is within
+    1e-6 of the exact factor there (a lower estimate: never above it by more than rounding).
+    From the old start (the all-ones vector) the first value was several percent low."""
+    _, X, y = problem
+    net = ImplicitNetwork.initialize(3, 200, gamma=0.45, kappa=4.0, seed=2)
+    traj = Trainer(net, X, y).gradient_descent(0.5, 30, record_every=3)
+    exact, seen = traj.column("contraction_factor"), traj.column("rho_seen")
+    assert seen[0] == pytest.approx(net.contraction_factor(), rel=1e-12)
+    running_max = np.maximum.accumulate(exact)
+    assert np.all(seen >= running_max * (1 - 1e-6))
+    assert traj.column("move_fro")[-1] > 0  # A moved, so the iteration had something to track

@@ -7,7 +7,7 @@ import torch
 
 from .errors import ShapeError
 
-__all__ = ["hadamard_gram", "lanczos_norm", "spectral_norm"]
+__all__ = ["hadamard_gram", "lanczos_norm", "spectral_norm", "top_right_singular_vector"]
 
 
 def hadamard_gram(
@@ -27,10 +27,13 @@ def spectral_norm(A: torch.Tensor) -> float:
     """||A||_2, the largest singular value.
 
     On a GPU: :func:`lanczos_norm` (ARPACK and LAPACK need the matrix on the host). On the CPU:
-    m <= 256: LAPACK SVD (``torch.linalg.matrix_norm(A, 2)``). Larger: ARPACK Lanczos
-    bidiagonalization (``scipy.sparse.linalg.svds``, k=1, tol=1e-12, fixed start vector),
-    which agrees with the full SVD to ~1e-15 relative at m = 512..4096 and is several times
-    faster for large m (benchmarks/README.md); on ARPACK failure it falls back to the full SVD.
+    m <= 256: LAPACK SVD (``torch.linalg.matrix_norm(A, 2)``). Larger: the square root of the
+    top eigenvalue of A^T A (or A A^T, the smaller) by ARPACK's Lanczos (``eigsh``, k=1, to
+    machine precision, fixed start vector), which agrees with the full SVD to ~1e-15 relative
+    at m = 512..4096 and is several times faster for large m (benchmarks/README.md); on ARPACK
+    failure it falls back to the full SVD. (``svds`` runs the same iteration with its tolerance
+    squared, 1e-24 for 1e-12, below machine precision: 151 products at m = 1024 where machine
+    precision takes 111, for the same value to 1e-15.)
     """
     if A.ndim != 2:
         raise ShapeError(f"spectral_norm needs a matrix, got shape {tuple(A.shape)}")
@@ -38,14 +41,40 @@ def spectral_norm(A: torch.Tensor) -> float:
         return lanczos_norm(A)
     if min(A.shape) <= 256:
         return float(torch.linalg.matrix_norm(A, ord=2))
+    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
+
+    M = A.numpy()
+    k = min(M.shape)
+    gram = (lambda x: M.T @ (M @ x)) if M.shape[1] == k else (lambda x: M @ (M.T @ x))
+    v0 = np.random.default_rng(0).standard_normal(k)
+    try:
+        w = eigsh(LinearOperator((k, k), matvec=gram, dtype=M.dtype), k=1, which="LA", tol=0.0, v0=v0, return_eigenvectors=False)
+        return float(np.sqrt(max(float(w[0]), 0.0)))
+    except ArpackError:
+        return float(torch.linalg.matrix_norm(A, ord=2))
+
+
+def top_right_singular_vector(A: torch.Tensor) -> torch.Tensor:
+    """A unit vector v with ||A v|| = ||A||_2, computed the way :func:`spectral_norm` computes
+    the norm (LAPACK SVD for m <= 256, ARPACK above, on a GPU the Lanczos Ritz vector): a start
+    for power iterations that track ||A(t)||_2 along a path (the trainer's contraction factor at
+    every evaluated state). Its sign is arbitrary."""
+    if A.ndim != 2:
+        raise ShapeError(f"top_right_singular_vector needs a matrix, got shape {tuple(A.shape)}")
+    if A.device.type != "cpu":
+        v = _lanczos(A, vector=True)[1]
+        assert v is not None  # asked for
+        return v
+    if min(A.shape) <= 256:
+        return torch.linalg.svd(A, full_matrices=False).Vh[0].contiguous()
     from scipy.sparse.linalg import ArpackError, svds
 
     v0 = np.random.default_rng(0).standard_normal(min(A.shape))
     try:
-        s = svds(A.numpy(), k=1, tol=1e-12, v0=v0, return_singular_vectors=False)
-        return float(s[0])
+        vh = svds(A.numpy(), k=1, tol=1e-12, v0=v0, return_singular_vectors="vh")[2]
+        return torch.from_numpy(np.ascontiguousarray(vh[0]))
     except ArpackError:
-        return float(torch.linalg.matrix_norm(A, ord=2))
+        return torch.linalg.svd(A, full_matrices=False).Vh[0].contiguous()
 
 
 def lanczos_norm(A: torch.Tensor, *, tol: float = 1e-13, max_steps: int = 400, check_every: int = 10) -> float:
@@ -55,6 +84,14 @@ def lanczos_norm(A: torch.Tensor, *, tol: float = 1e-13, max_steps: int = 400, c
     it changes by less than ``tol`` relative over ``check_every`` steps. Fixed start vector
     (seeded on the CPU, so every device starts alike). Agrees with ARPACK to ~1e-14 relative on
     Gaussian matrices (tests/test_device.py)."""
+    return _lanczos(A, tol=tol, max_steps=max_steps, check_every=check_every)[0]
+
+
+def _lanczos(
+    A: torch.Tensor, *, tol: float = 1e-13, max_steps: int = 400, check_every: int = 10, vector: bool = False
+) -> tuple[float, torch.Tensor | None]:
+    """:func:`lanczos_norm`'s iteration; with ``vector``, also the top Ritz vector V_k q_1 (q_1
+    the bidiagonal's top right singular vector), a unit vector in A's row space."""
     m, n = A.shape
     steps = min(max_steps, m, n)
     g = torch.Generator().manual_seed(0)
@@ -81,18 +118,31 @@ def lanczos_norm(A: torch.Tensor, *, tol: float = 1e-13, max_steps: int = 400, c
         if (k + 1) % check_every == 0 or beta == 0.0:
             est = _bidiagonal_norm(alphas, betas)
             if beta == 0.0 or abs(est - last) <= tol * est:
-                return est
+                return _ritz(alphas, betas, V, vector)
             last = est
         betas.append(beta)
         V[k + 1] = r / beta
-    return _bidiagonal_norm(alphas, betas)
+    return _ritz(alphas, betas, V, vector)
 
 
-def _bidiagonal_norm(alphas: list[float], betas: list[float]) -> float:
-    """The largest singular value of the bidiagonal matrix with ``alphas`` on the diagonal and
-    the first len(alphas) - 1 ``betas`` above it."""
+def _bidiagonal(alphas: list[float], betas: list[float]) -> np.ndarray:
+    """The bidiagonal matrix with ``alphas`` on the diagonal and the first len(alphas) - 1
+    ``betas`` above it."""
     k = len(alphas)
     B = np.diag(alphas)
     if k > 1:
         B = B + np.diag(betas[: k - 1], 1)
-    return float(np.linalg.norm(B, 2))
+    return B
+
+
+def _bidiagonal_norm(alphas: list[float], betas: list[float]) -> float:
+    return float(np.linalg.norm(_bidiagonal(alphas, betas), 2))
+
+
+def _ritz(alphas: list[float], betas: list[float], V: torch.Tensor, vector: bool) -> tuple[float, torch.Tensor | None]:
+    if not vector:
+        return _bidiagonal_norm(alphas, betas), None
+    _, s, Qt = np.linalg.svd(_bidiagonal(alphas, betas))
+    k = len(alphas)
+    v = torch.as_tensor(Qt[0], dtype=V.dtype, device=V.device) @ V[:k]
+    return float(s[0]), v / torch.linalg.vector_norm(v)

@@ -24,9 +24,9 @@ import torch
 from ._validation import DTYPE, as_tensor, check_gamma, check_int, check_max_iter, check_memory, check_positive, check_seed, check_tol
 from .device import resolve
 from .equilibrium import Equilibrium
-from .errors import ContractionError, ConvergenceError, DegenerateInputError, EquilibriumMismatchError, ShapeError
+from .errors import ContractionError, ConvergenceError, EquilibriumMismatchError, ShapeError
 from .linalg import hadamard_gram, spectral_norm
-from .solvers import FixedPointResult, get_solver
+from .solvers import FixedPointResult, default_cap, get_solver
 from .tolerances import DEFAULT_SOLVE
 
 DEFAULT_TOL = DEFAULT_SOLVE  # relative residual ||T(z) - z|| / ||z|| (theory.tolerances says why)
@@ -36,18 +36,10 @@ _NETWORK_IDS = itertools.count(1)
 DEVICE_DRAW_ABOVE = 8192  # wider networks on a GPU draw their parameters there (see initialize)
 
 
-def _default_cap(rho: float, tol: float) -> int:
-    """Twice the Picard iterations a rho-contraction needs from zero, plus 100 (at most 1e5);
-    10^4 when rho is unknown (nan) or >= 1."""
-    if not rho < 1.0:
-        return 10_000
-    need = math.log(tol / 2.0) / math.log(max(rho, 1e-3))
-    return int(min(100_000, 2 * need + 100))
-
-
 def relu_layer(Z: torch.Tensor, A: torch.Tensor, H0: torch.Tensor, c: float) -> torch.Tensor:
-    """T(Z) = relu(c Z A^T + H0) row-wise, H0 = sigma_u X U^T: the weight-tied layer."""
-    return torch.relu(c * (Z @ A.T) + H0)
+    """T(Z) = relu(c Z A^T + H0) row-wise, H0 = sigma_u X U^T: the weight-tied layer. The product
+    is taken as (A Z^T)^T, which BLAS reads faster from a row-major A than Z A^T (benchmarks/README.md)."""
+    return (A @ Z.mT).mT.mul_(c).add_(H0).relu_()
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,8 +50,7 @@ class ImplicitNetwork:
     :meth:`from_arrays`. Instances are immutable and own their parameters: construction copies
     U, A, u (a caller's later in-place change cannot reach them), and what is cached (the
     contraction factor) is keyed by the parameters' version counters, so an in-place change
-    through ``net.A`` itself is recomputed, never served stale. :meth:`with_A` returns a new
-    network.
+    through ``net.A`` itself is recomputed, never served stale. :meth:`with_A` returns a new one.
 
     >>> net = ImplicitNetwork.initialize(d=3, m=64, seed=0)
     >>> X = torch.nn.functional.normalize(torch.randn(5, 3, dtype=torch.float64), dim=1)
@@ -128,13 +119,11 @@ class ImplicitNetwork:
     def initialize_antisymmetric(
         cls, d: int, m: int, *, gamma: float = 0.25, sigma_u: float = 1.0, kappa: float = 1.0, seed: int, device=None
     ) -> ImplicitNetwork:
-        """Two copies of a width-m/2 network with opposite output weights, so f(0) = 0 (exactly in
-        exact arithmetic; ~1e-16 in float64, where the halves' products round differently):
-        U = [U'; U'], A = diag(A', A'), u = [u'; -u'] with (U', A', u') from
-        ``initialize(d, m/2, seed=seed)``. Both halves reach the same equilibrium z', so
-        f(x) = (kappa/sqrt(m)) (u'^T z' - u'^T z') = 0 for every x (GE-1's initialization
-        sensitivity: the (y - f0) of the bound becomes y). Its layer has ||A||_2 = ||A'||_2
-        ~ 2 sqrt(m/2), so rho(A(0)) ~ sqrt(2) gamma rather than 2 gamma."""
+        """Two copies of a width-m/2 network with opposite output weights, so f(0) = 0 (~1e-16 in
+        float64): U = [U'; U'], A = diag(A', A'), u = [u'; -u'] with (U', A', u') from
+        ``initialize(d, m/2, seed=seed)``. Both halves reach the same equilibrium z', so f(x) =
+        (kappa/sqrt(m)) (u'^T z' - u'^T z') = 0 for every x (GE-1: the (y - f0) of the bound
+        becomes y). ||A||_2 = ||A'||_2 ~ 2 sqrt(m/2): rho(A(0)) ~ sqrt(2) gamma, not 2 gamma."""
         if int(m) % 2:
             raise ShapeError(f"an antisymmetric initialization needs an even width, got m={m}")
         half = cls.initialize(d, int(m) // 2, gamma=gamma, sigma_u=sigma_u, kappa=kappa, seed=seed, device="cpu")
@@ -156,29 +145,29 @@ class ImplicitNetwork:
         """The same network with implicit layer ``A`` (U, u, scalars and device unchanged)."""
         return ImplicitNetwork.from_arrays(self.U, A, self.u, gamma=self.gamma, sigma_u=self.sigma_u, kappa=self.kappa, device=self.device)
 
+    def _sharing(self, A: torch.Tensor, u: torch.Tensor | None = None) -> ImplicitNetwork:
+        """This network with layer ``A`` (and ``u``) as they are: not copied, not checked for
+        finiteness (~10% of a flow's evaluation). Only for an owner that never changes them in
+        place: the trainer's integrator states. A non-finite A still surfaces, as the solvers'
+        divergence error (:class:`ConvergenceError`)."""
+        u, m = self.u if u is None else u, self.m
+        if A.shape != (m, m) or A.dtype != DTYPE or A.device != self.device or not A.is_contiguous() or u.shape != (m,):
+            raise ShapeError(f"a shared A must be a contiguous {m} x {m} float64 tensor on {self.device} (and u of length {m})")
+        net = object.__new__(ImplicitNetwork)
+        for name in ("U", "gamma", "sigma_u", "kappa", "device"):
+            object.__setattr__(net, name, getattr(self, name))
+        object.__setattr__(net, "A", A)
+        object.__setattr__(net, "u", u)
+        object.__setattr__(net, "_uid", next(_NETWORK_IDS))
+        object.__setattr__(net, "_cache", {})
+        return net
+
     def with_outputs_coupled(self, X, xi) -> ImplicitNetwork:
-        """The same network with u redrawn given its outputs on X: with Z = z*(X) (n x m) and
-        L = chol(Z Z^T),
+        """The same network with u redrawn so that f(X) = (kappa / sqrt(m)) chol(Z Z^T) xi, an
+        exact draw of the same law (:func:`theory.coupling.outputs_coupled`)."""
+        from .coupling import outputs_coupled
 
-            u' = u + Z^T (Z Z^T)^-1 (L xi - Z u),   so   f(X) = (kappa / sqrt(m)) L xi.
-
-        If u ~ N(0, I_m) and xi ~ N(0, I_n) independently of (U, A, u), then given (U, A) the
-        row-space part Z^T (Z Z^T)^-1 L xi is N(0, P) and (I - P) u is N(0, I - P), independent:
-        u' ~ N(0, I_m), the law :meth:`initialize` draws; only the coupling changes. One xi
-        shared across widths gives common random numbers: f(X) = kappa chol(Z Z^T / m) xi tends
-        to kappa chol(Sigma(X)) xi at every width (docs/mathematics.md, TD-3.rate). Z Z^T must be
-        positive definite (n <= m, inputs that satisfy A1); otherwise :class:`DegenerateInputError`."""
-        X = self._inputs(X)
-        xi = as_tensor(xi, "xi", ndim=1, device=self.device)
-        if xi.shape[0] != X.shape[0]:
-            raise ShapeError(f"xi must have one entry per row of X ({X.shape[0]}), got {xi.shape[0]}")
-        Z = self.equilibrium(X, certify=False).Z  # only Z is needed; a trainer certifies rho itself
-        K = Z @ Z.T
-        L, info = torch.linalg.cholesky_ex(K)
-        if int(info) != 0:
-            raise DegenerateInputError(f"Z Z^T is not positive definite (n = {X.shape[0]}, m = {self.m}): the outputs cannot be coupled")
-        u = self.u + Z.T @ torch.cholesky_solve((L @ xi - Z @ self.u)[:, None], L)[:, 0]
-        return ImplicitNetwork.from_arrays(self.U, self.A, u, gamma=self.gamma, sigma_u=self.sigma_u, kappa=self.kappa, device=self.device)
+        return outputs_coupled(self, X, xi)
 
     # ---- scalars ------------------------------------------------------------------------
     @property
@@ -273,7 +262,7 @@ class ImplicitNetwork:
         if rho >= 1.0 and not allow_noncontractive:
             raise ContractionError(rho)
         if max_iter is None:
-            max_iter = _default_cap(rho, tol)
+            max_iter = default_cap(rho, tol)
         n = H0.shape[0]
         z0 = torch.zeros(n, self.m, dtype=DTYPE, device=self.device) if Z0 is None else as_tensor(Z0, "Z0", ndim=2, device=self.device)
         if z0.shape != (n, self.m):
@@ -335,14 +324,15 @@ class ImplicitNetwork:
         eq = self._solved(self._inputs(X), equilibrium, method=method, tol=tol, max_iter=max_iter)
         rho = eq.contraction_factor
         if max_iter is None:
-            max_iter = _default_cap(rho, tol)
+            max_iter = default_cap(rho, tol)
         mask, A, c, u = eq.mask, self.A, self.c, self.u
         if B0 is not None:
             B0 = as_tensor(B0, "B0", ndim=2, device=self.device)
             if B0.shape != mask.shape:
                 raise ShapeError(f"B0 must be {tuple(mask.shape)}, got {tuple(B0.shape)}")
         start = mask * (u if B0 is None else B0)
-        res = get_solver(method)(lambda B: mask * (u + c * (B @ A)), start, tol=tol, max_iter=max_iter)
+        # D (u + c B A) row-wise, in place on the fresh product (the same arithmetic, no temporaries)
+        res = get_solver(method)(lambda B: (B @ A).mul_(c).add_(u).mul_(mask), start, tol=tol, max_iter=max_iter)
         if not res.converged:
             raise ConvergenceError(
                 f"backward solve b = D(u + c A^T b) ({res.method}, rho = {rho:.4g}) did not converge",
@@ -381,11 +371,15 @@ class ImplicitNetwork:
         Hadamard-form implementation; everything else calls it."""
         return hadamard_gram(B, Z, self.gradient_scale, B2, Z2)
 
-    def weighted_gradient(self, B: torch.Tensor, Z: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def weighted_gradient(self, B: torch.Tensor, Z: torch.Tensor, w: torch.Tensor, *, out: torch.Tensor | None = None) -> torch.Tensor:
         """d(sum_i w_i f(x_i))/dA = (kappa gamma / m) B^T diag(w) Z (m x m) from features: the
         backward pass with output cotangent ``w`` (the loss gradient is the case w = r). The one
-        implementation; the loss gradient, the trainer and the audits call it."""
-        return self.gradient_scale * ((B * w[:, None]).T @ Z)
+        implementation; the loss gradient, the trainer and the audits call it. ``out``: an m x m
+        tensor to write it into (the same arithmetic, without a temporary)."""
+        if out is None:
+            return self.gradient_scale * ((B * w[:, None]).T @ Z)
+        torch.mm((B * w[:, None]).T, Z, out=out)
+        return out.mul_(self.gradient_scale)
 
     def loss_gradient(self, X, y, **solve) -> tuple[torch.Tensor, float, torch.Tensor]:
         """(dL/dA, L, r) for L = 1/2 ||f - y||^2: dL/dA = (kappa gamma / m) B^T diag(r) Z (m x m)."""

@@ -55,6 +55,15 @@ class FixedPointResult:
     fx: torch.Tensor | None = None  # f(x) at the returned x (callers may reuse it, e.g. for ReLU masks)
 
 
+def default_cap(rho: float, tol: float) -> int:
+    """An evaluation cap for a solve under a rho-contraction: twice the Picard iterations it
+    needs from zero, plus 100 (at most 1e5); 10^4 when rho is unknown (nan) or >= 1."""
+    if not rho < 1.0:
+        return 10_000
+    need = math.log(tol / 2.0) / math.log(max(rho, 1e-3))
+    return int(min(100_000, 2 * need + 100))
+
+
 def _rel(res: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
     """res / norm row-wise (0 where res is 0: the clamped norm is positive and finite, so 0 / it
     is exactly 0, with no mask): relative residuals from precomputed row norms."""
@@ -90,23 +99,26 @@ def picard(f: Map, x0: torch.Tensor, *, tol: float = 1e-12, max_iter: int = 10_0
     res = torch.linalg.vector_norm(fx - x, dim=1)
     rel = _rel(res, xnorm)
     best_x, best_fx, best_res, best_rel = x.clone(), fx, res, rel
-    trace = [float(rel.max())]
+    worst = float(rel.max())  # max of best_rel, kept in step with it
+    trace = [worst]
     it = 1
-    while float(best_rel.max()) > tol and it < max_iter:
+    while worst > tol and it < max_iter:
         x, xnorm = fx, fnorm
         fx = f(x)
         it += 1
         fnorm = _norms(fx, it, tol)
         res = torch.linalg.vector_norm(fx - x, dim=1)
         rel = _rel(res, xnorm)
+        top = float(rel.max())
+        trace.append(top)
         better = rel < best_rel
         if bool(better.all()):
             best_x, best_fx, best_res, best_rel = x, fx, res, rel
+            worst = top
         elif bool(better.any()):
             best_x, best_fx = torch.where(better[:, None], x, best_x), torch.where(better[:, None], fx, best_fx)
             best_res, best_rel = torch.where(better, res, best_res), torch.where(better, rel, best_rel)
-        trace.append(float(rel.max()))
-    worst = float(best_rel.max())
+            worst = float(best_rel.max())
     return FixedPointResult(best_x, best_res, worst, it, worst <= tol, "picard", tol, trace, best_fx)
 
 
