@@ -32,7 +32,10 @@ def outputs_coupled(net: ImplicitNetwork, X, xi) -> ImplicitNetwork:
         raise ShapeError(f"xi must have one entry per row of X ({X.shape[0]}), got {xi.shape[0]}")
     Z = net.equilibrium(X, certify=False).Z  # only Z is needed; a trainer certifies rho itself
     L, info = torch.linalg.cholesky_ex(Z @ Z.T)
-    if int(info) != 0:
+    pivots = L.diagonal()
+    # a pivot below 1e-7 of the largest (a condition number of Z Z^T above 1e14) is a rank that
+    # float64 cannot resolve: Cholesky of a singular Z Z^T fails or succeeds by rounding alone
+    if int(info) != 0 or not float(pivots.min()) > 1e-7 * float(pivots.max()):
         raise DegenerateInputError(f"Z Z^T is not positive definite (n = {X.shape[0]}, m = {net.m}): the outputs cannot be coupled")
     u = net.u + Z.T @ torch.cholesky_solve((L @ xi - Z @ net.u)[:, None], L)[:, 0]
     return type(net).from_arrays(net.U, net.A, u, gamma=net.gamma, sigma_u=net.sigma_u, kappa=net.kappa, device=net.device)

@@ -154,7 +154,7 @@ class LinearizedFit:
 
 
 def linearized_fit(
-    net: ImplicitNetwork, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor, *, method: str = "anderson", time: float = math.inf
+    net: ImplicitNetwork, X: torch.Tensor, y: torch.Tensor, X_test: torch.Tensor, *, method: str = "auto", time: float = math.inf
 ) -> LinearizedFit:
     """Fit the linearized network of ``net`` on (X, y) by gradient flow to ``time`` (inf: its
     minimum-norm interpolant, :class:`LinearizedFit`) and evaluate it on X_test (one joint solve;

@@ -12,6 +12,12 @@ iterate of each row (never a worse, later one), and report the residual trace.
   convergence guarantee on the non-smooth ReLU map, so it is safeguarded: if it stalls it
   hands its best iterate to Picard for the remaining budget, which does converge under a
   contraction.
+- ``auto`` (the network's default): Picard for up to ``AUTO_PICARD`` evaluations, then Anderson
+  from Picard's best iterates. On the ReLU map the active-unit masks make Picard contract far
+  faster than the certified factor (n = 4 rows, from zero: 25-28 evaluations at rho = 0.9, and
+  28 at rho = 0.97 and 0.99), and Anderson took as many evaluations at 3.5x (m = 512) to 7x
+  (m = 128) the time, its per-step bookkeeping being dearer than a product at these sizes; it
+  is kept for what Picard leaves unsolved after AUTO_PICARD steps.
 
 Neither solver knows about networks; ``theory.network`` supplies ``f``.
 """
@@ -213,11 +219,34 @@ def anderson(
     )
 
 
-SOLVERS: dict[str, Callable[..., FixedPointResult]] = {"picard": picard, "anderson": anderson}
+AUTO_PICARD = 60  # Picard steps before ``auto`` turns to Anderson (twice what the catalog's maps need)
+
+
+def auto(f: Map, x0: torch.Tensor, *, tol: float = 1e-12, max_iter: int = 10_000) -> FixedPointResult:
+    """Picard for up to AUTO_PICARD evaluations, then Anderson from its best iterates for the
+    rest of the budget (see the module docstring); ``method`` says which ran."""
+    first = picard(f, x0, tol=tol, max_iter=min(max_iter, AUTO_PICARD))
+    if first.converged or first.iterations >= max_iter:
+        return first
+    rest = anderson(f, first.x, tol=tol, max_iter=max_iter - first.iterations)
+    return FixedPointResult(
+        rest.x,
+        rest.residuals,
+        rest.residual,
+        first.iterations + rest.iterations,
+        rest.converged,
+        f"picard+{rest.method}",
+        tol,
+        first.trace + rest.trace,
+        rest.fx,
+    )
+
+
+SOLVERS: dict[str, Callable[..., FixedPointResult]] = {"auto": auto, "picard": picard, "anderson": anderson}
 
 
 def get_solver(name: str) -> Callable[..., FixedPointResult]:
-    """The solver registered under ``name`` (``"picard"`` or ``"anderson"``)."""
+    """The solver registered under ``name`` (``"auto"``, ``"picard"`` or ``"anderson"``)."""
     try:
         return SOLVERS[name]
     except KeyError:
