@@ -18,20 +18,25 @@ def _ctx(alpha=0.01):
 
 
 def test_a_shared_sweep_is_one_unit_per_grid_point():
-    claims = select(["TD-3.rate", "TD-5", "TD-6"], controls=True)
+    claims = select(["TD-3.rate", "TD-5", "TD-6", "NG-1"], controls=True)
     units = list(plan(claims, _ctx()))
-    b, c = get("TD-5").budget("ci"), get("TD-3.rate").budget("ci")
+    b = get("TD-5").budget("ci")
+    assert get("TD-3.rate").budget("ci") == b == get("TD-6").budget("ci")
     shared = [u for u in units if "TD-5" in u.ids]
-    assert len(shared) == len(b.grid) * b.seeds  # not twice that: the flow runs once per (m, seed)
-    assert all(set(u.ids) == {"TD-5", "TD-5/ctl-no-f0", "TD-6", "TD-6/ctl-twice"} for u in shared)  # controls too
-    assert owners_of(shared[0]) >= {"TD-5", "TD-6"}
-    coupled = [u for u in units if "TD-3.rate" in u.ids]  # its own coupled flows
-    assert len(coupled) == len(c.grid) * c.seeds and len(units) == len(shared) + len(coupled)
-    assert len({u.points for u in units}) == len(units)  # every (m, seed) once
+    assert len(shared) == len(b.grid) * b.seeds  # not three times that: the flow runs once per (m, seed)
+    # the controls that measure something else too; TD-3.rate/ctl-m-2 reads TD-3.rate's values
+    sweep = {"TD-3.rate", "TD-5", "TD-5/ctl-no-f0", "TD-6", "TD-6/ctl-twice"}
+    assert all(set(u.ids) == sweep for u in shared)
+    assert owners_of(shared[0]) >= {"TD-3.rate", "TD-5", "TD-6"}
+    independent = [u for u in units if "NG-1" in u.ids]
+    assert len(independent) == len(get("NG-1").budget("ci").grid) * get("NG-1").budget("ci").seeds
+    assert len(units) == len(shared) + len(independent)
+    assert len({u.points for u in shared}) == len(shared)  # every (m, seed) once
     # a coupled sweep's i-th seed is the same at every width; an independent one's is not
     seeds_at = lambda us, x: [p[1] for u in us for p in u.points if p[0] == x]  # noqa: E731
-    assert seeds_at(coupled, 256) == seeds_at(coupled, 1024)
-    assert not set(seeds_at(shared, 256)) & set(seeds_at(shared, 1024))
+    assert seeds_at(shared, 256) == seeds_at(shared, 1024)
+    xs = sorted({p[0] for u in independent for p in u.points})
+    assert not set(seeds_at(independent, xs[0])) & set(seeds_at(independent, xs[-1]))
 
 
 def test_a_coupled_rate_claim_gets_one_seed_per_column_and_a_paired_fit():
