@@ -69,6 +69,9 @@ def test_spectral_norm_and_its_top_singular_vector(shape):
     other = torch.randn(shape[1], generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     other = other - (other @ w) * w
     assert float(torch.linalg.vector_norm(A @ other)) < 0.999 * s * float(other.norm())
+    # the zero matrix (a trainer's A(0) - A(0)), on which ARPACK fails: 0, not a slow fallback
+    zero = torch.zeros(*shape, dtype=torch.float64)
+    assert spectral_norm(zero) == 0.0 and float(top_right_singular_vector(zero).norm()) == pytest.approx(1.0)
 
 
 def test_a_shared_layer_is_refused_unless_it_fits_and_a_non_finite_one_surfaces(small_net, X4):
