@@ -272,7 +272,8 @@ class MovementBoundSwapped(MovementBound):
 class ContractionSurvives(_FlowDraws):
     """On each flow, two parts that can each fail. (a) Survival at every evaluated state, not
     only at the records: the contraction factor of every state the integrator evaluated (by
-    warm-started power iteration, converged because A changes little between states) and the
+    two power-iteration steps per state from A(0)'s exact top singular vector, converged because
+    A changes little between states) and the
     exact factor at every record stay below 1. (Bounds by the triangle inequality from the
     records, in Frobenius or even spectral path length, do not certify it here: A moves ~4-8 in
     operator norm at m = 256, so rho(A(0)) + gamma ||A(t) - A(0)||_2 / sqrt(m) exceeds 1 while
