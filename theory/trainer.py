@@ -299,10 +299,10 @@ class Trainer:
             out[-1] = st.lambda_min
             return out
 
-        self._reset(A0)
         if method not in METHODS:
             raise ValueError(f"unknown integrator {method!r}; choose one of {sorted(METHODS)}")
         with self._guard(traj):
+            self._reset(A0)  # inside the guard: its singular vector on one thread, like every solve
             traj.snapshots.append(self._snapshot(0.0, A0, u0 if self.train_u else None, A0, 0.0))
             solver = Stepper(rhs, 0.0, y, float(times[-1]), rtol=rtol, atol=atol, method=method)
             pending = [float(t) for t in times[1:]]
@@ -326,8 +326,8 @@ class Trainer:
         A0 = self.net0.A.clone()
         A, u = A0.clone(), (self.net0.u.clone() if self.train_u else None)
         traj = Trajectory("gradient_descent", settings={"eta": eta, "steps": steps, "train_u": self.train_u})
-        self._reset(A0)
         with self._guard(traj):
+            self._reset(A0)
             traj.snapshots.append(self._snapshot(0, A, u, A0, math.nan))
             for k in range(1, steps + 1):
                 st = self._evaluate(self.net0._sharing(A, u))
