@@ -8,8 +8,9 @@
 #   2. the Gram and equilibrium on the GPU against the CPU and torchdeq, up to n = 1024, m = 65536
 #   3. one gradient flow of the training sweep per width, m = 1024..16384 (time, peak memory)
 #   4. the scale profile's kernel rate claims: KG-3 and NG-1 over m = 128..65536
-#   5. (not by default: about 8 minutes on its own) the scale profile's training sweeps, TD-3.rate
-#      and TD-5/TD-6 over m = 1024..16384 (one flow there takes 3-8 s on an H200)
+#   5. (not by default: about 6 minutes on its own) the scale profile's training sweep, one coupled
+#      sweep that TD-3.rate, TD-5 and TD-6 share (14 seeds, m = 1024..16384; one flow there takes
+#      3-8 s on an H200)
 # Each step is bounded by `timeout`, so a slow step cannot eat the next one's time; STEPS="1 5"
 # runs some of them (a second lease need not repeat what the first measured).
 set -uo pipefail
@@ -56,7 +57,6 @@ if want 4; then
     scale 90 NG-1
 fi
 if want 5; then
-    scale 200 TD-3.rate
-    scale 330 TD-5 TD-6
+    scale 480 TD-3.rate TD-5 TD-6
 fi
 step "done: $OUT"
