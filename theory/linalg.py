@@ -70,7 +70,9 @@ def _arpack_top(M: np.ndarray, *, vector: bool) -> tuple[float, np.ndarray | Non
 
     k = min(M.shape)
     if not M.any():  # ARPACK fails on a zero operator (the trainer's A(0) - A(0)), and the SVD took 0.26 s at m = 1024
-        return 0.0, (np.eye(M.shape[1])[0] if vector else None)
+        e1 = np.zeros(M.shape[1])
+        e1[0] = 1.0
+        return 0.0, (e1 if vector else None)
     right = M.shape[1] == k  # the Gram is M^T M, whose eigenvectors are right singular vectors
     gram = (lambda x: M.T @ (M @ x)) if right else (lambda x: M @ (M.T @ x))
     v0 = np.random.default_rng(0).standard_normal(k)

@@ -152,14 +152,14 @@ class ImplicitNetwork:
         """This network with layer ``A`` (and ``u``) as they are: not copied, not checked for
         finiteness (~10% of a flow's evaluation). Only for an owner that never changes them in
         place: the trainer's integrator states. A non-finite A still surfaces, as the solvers'
-        divergence error (:class:`ConvergenceError`)."""
+        divergence error. Devices compare by the tensors' own ("cuda" is not equal to "cuda:0")."""
         u, m = self.u if u is None else u, self.m
-        if A.shape != (m, m) or A.dtype != DTYPE or A.device != self.device or not A.is_contiguous() or u.shape != (m,):
-            raise ShapeError(f"a shared A must be a contiguous {m} x {m} float64 tensor on {self.device} (and u of length {m})")
+        if A.shape != (m, m) or A.dtype != DTYPE or A.device != self.A.device or not A.is_contiguous() or u.shape != (m,):
+            raise ShapeError(f"a shared A must be a contiguous {m} x {m} float64 tensor on {self.A.device} (and u of length {m})")
         return self._assemble(self.U, A, u, self.gamma, self.sigma_u, self.kappa, self.device)
 
     @classmethod
-    def _assemble(cls, U, A, u, gamma: float, sigma_u: float, kappa: float, device: torch.device) -> ImplicitNetwork:
+    def _assemble(cls, U, A, u, gamma: float, sigma_u: float, kappa: float, device: torch.device | str | None) -> ImplicitNetwork:
         """A network of checked scalars and parameters the caller promises are owned, finite,
         consistent float64 tensors on ``device`` (no copy, no check)."""
         net = object.__new__(cls)
