@@ -10,7 +10,7 @@ from theory import ImplicitNetwork, relu_layer
 from theory.claims.gradients import unrolled_jacobian
 from theory.errors import ConvergenceError, ShapeError
 from theory.linalg import _lanczos, spectral_norm, top_right_singular_vector
-from theory.solvers import anderson, picard
+from theory.solvers import AUTO_PICARD, anderson, auto, picard
 
 from .conftest import unit_rows
 
@@ -129,6 +129,21 @@ def test_solvers_return_best_iterate_and_trace():
         r = solver(f, x0, tol=1e-12, max_iter=500)
         assert r.converged and torch.allclose(r.x, torch.full_like(x0, 2.0), atol=1e-11)
         assert min(r.trace) == pytest.approx(r.residual) or r.residual <= min(r.trace)
+
+
+def test_auto_is_picard_where_picard_is_quick_and_hands_a_slow_map_to_anderson():
+    """The network's default solver: a fast contraction stays Picard (the same answer, step for
+    step); a slow one (rate 0.99: Picard needs ~2700 steps to 1e-12) goes to Anderson after
+    AUTO_PICARD steps and converges in far fewer evaluations than Picard alone."""
+    x0 = torch.zeros(3, 4, dtype=torch.float64)
+    fast = lambda x: 0.5 * x + 1.0  # noqa: E731
+    a, p = auto(fast, x0), picard(fast, x0)
+    assert a.method == "picard" and torch.equal(a.x, p.x) and a.iterations == p.iterations
+    slow = lambda x: 0.99 * x + 1.0  # noqa: E731  fixed point 100
+    a, p = auto(slow, x0, max_iter=10_000), picard(slow, x0, max_iter=10_000)
+    assert a.method.startswith("picard+anderson") and a.converged and p.converged
+    assert torch.allclose(a.x, torch.full_like(x0, 100.0), rtol=1e-10)
+    assert AUTO_PICARD < a.iterations < p.iterations / 10
 
 
 def test_gradient_matches_central_differences(small_net, X4, rng):
