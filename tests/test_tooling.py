@@ -104,11 +104,23 @@ def _worker_env():
     return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
 
 
+def _worker_wakeups(dask_worker):
+    import dask
+
+    return (
+        dask.config.get("distributed.admin.tick.interval"),
+        dask.config.get("distributed.worker.memory.monitor-interval"),
+        "profile" in dask_worker.periodic_callbacks,
+    )
+
+
 @pytest.mark.slow
 def test_local_cluster_workers_start_without_dasks_malloc_trim():
     """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which made a gradient flow 1.7x slower in a
     worker (verify.distributed._worker_environment); our local cluster's workers start without it
-    and keep one OpenMP thread."""
+    and keep one OpenMP thread. Nor do they run the profiler or wake every 20 ms (the tick) and
+    100 ms (the memory monitor), which cost Python-bound tasks ~10%: the worker process itself
+    holds the quiet settings (they travel from the nanny), not only the submitting process."""
     import distributed
 
     from verify.distributed import _worker_environment
@@ -118,5 +130,6 @@ def test_local_cluster_workers_start_without_dasks_malloc_trim():
     try:
         with distributed.Client(cluster) as client:
             assert client.submit(_worker_env, pure=False).result() == (None, "1")
+            assert list(client.run(_worker_wakeups).values()) == [("1s", "1s", False)]
     finally:
         cluster.close()
