@@ -42,7 +42,7 @@ def unit_sphere(n: int, d: int, seed: int, *, min_angle: float = 0.0, max_tries:
             raise ValueError(f"cannot place {n} points on S^{d - 1} with min angle {min_angle}")
         x = rng.standard_normal(d)
         x /= np.linalg.norm(x)
-        if all(abs(float(x @ p)) < math.cos(min_angle) or min_angle == 0.0 for p in pts):
+        if min_angle == 0.0 or all(abs(float(x @ p)) < math.cos(min_angle) for p in pts):
             pts.append(x)
     return np.stack(pts)
 
