@@ -132,7 +132,7 @@ class KernelRegime(_WidthSweep):
     underpowered_why = (
         "10 coupled seeds at m = 256..1024 resolve the slope to +-1.04 under the calibrated t interval (paired, 9 degrees "
         "of freedom; 14 gave +-0.68, and the independent sweep before them +-0.47, Welch with 19); telling a decay like m^-1/2 from none needs +-0.4 "
-        "(about 30 seeds), and refuting m^-0.7 needs +-0.1 (about 30x the flows); thorough decides"
+        "(about 30 seeds), and refuting m^-0.7 needs +-0.1 (about 100x the flows); thorough decides"
     )
     # The deviation is as large as G's change along the path, which has an O(1/m) part (the
     # activation pattern fixed) and an O(m^-1/2) part (about sqrt(m) units switching, each
