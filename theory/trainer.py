@@ -45,6 +45,8 @@ from .linalg import top_right_singular_vector
 from .network import Equilibrium, ImplicitNetwork, spectral_norm
 
 METHODS = tuple(TABLEAUX)  # explicit steppers with dense output (scipy's tableaux, in torch)
+SOLVE_TOL = 1e-12  # descents and single states: plain arithmetic on the solves (TD-2 allows 1e-9)
+FLOW_SOLVE_RATIO = 1e-6  # a flow's solves: six orders below the integrator's rtol (at least 1e-12)
 
 
 class TrainingError(TheoryError):
@@ -123,7 +125,10 @@ class Trajectory:
 
 class Trainer:
     """Trains ``net`` on (X, y); see the module docstring. ``tol``: relative residual of the
-    forward and backward solves (1e-12, far below the integrator's tolerances). ``method``:
+    forward and backward solves; by default 1e-12 for descents and :meth:`state`, and for a flow
+    six orders below the integrator's rtol, at least 1e-12 (1e-10 at the catalog's rtol 1e-4,
+    whose global error is ~2e-3: solving to 1e-12 there bought nothing the records can show,
+    and cost 6% of a flow; benchmarks/README.md, "Session 13"). ``method``:
     their solver; Picard by default, because every solve is warm-started from the previous
     state and then needs few steps, which Anderson's bookkeeping makes dearer, not fewer (the
     same trajectory to 10 digits; timings in benchmarks/README.md)."""
@@ -135,7 +140,7 @@ class Trainer:
         y,
         *,
         train_u: bool = False,
-        tol: float = 1e-12,
+        tol: float | None = None,
         method: str = "picard",
         max_evaluations: int = 50_000,
     ):
@@ -147,6 +152,7 @@ class Trainer:
             raise ShapeError(f"y must have length n = {self.X.shape[0]}, got {self.y.shape[0]}")
         self.train_u = train_u
         self.tol = tol
+        self._tol = SOLVE_TOL if tol is None else tol  # what the current run solves to
         self.method = method
         self.max_evaluations = max_evaluations  # a budget, so that a sliding flow cannot hang
         self._Z: torch.Tensor | None = None  # warm starts
@@ -166,6 +172,7 @@ class Trainer:
     def state(self, A: torch.Tensor, u: torch.Tensor | None = None, *, certify: bool = False) -> State:
         """Everything at parameters (A, u): r, outputs, gradients, the Gram(s), its extreme
         eigenvalues (a :class:`State`). A and u are copied (the state's network owns them)."""
+        self._tol = SOLVE_TOL if self.tol is None else self.tol
         return self._evaluate(self._net(A, u), certify=certify)
 
     def _evaluate(self, net: ImplicitNetwork, *, certify: bool = False, grad_out: torch.Tensor | None = None) -> State:
@@ -174,8 +181,8 @@ class Trainer:
         the gradient is written instead of a new tensor."""
         if self.evaluations >= self.max_evaluations:
             raise TheoryError(f"evaluation budget of {self.max_evaluations} states exhausted (the flow may be sliding along a ReLU kink)")
-        eq = net.equilibrium(self.X, method=self.method, tol=self.tol, Z0=self._Z, certify=certify)
-        B = net.backward_vectors(self.X, equilibrium=eq, method=self.method, tol=self.tol, B0=self._B)
+        eq = net.equilibrium(self.X, method=self.method, tol=self._tol, Z0=self._Z, certify=certify)
+        B = net.backward_vectors(self.X, equilibrium=eq, method=self.method, tol=self._tol, B0=self._B)
         self._Z, self._B = eq.Z, B
         if self._mask is not None:
             self._switches += (eq.mask != self._mask).to(torch.int64)
@@ -280,7 +287,9 @@ class Trainer:
         times = np.linspace(0.0, T, 21) if times is None else np.asarray(times, dtype=float)
         m = self.net0.m
         A0, u0 = self.net0.A.clone(), self.net0.u.clone()
-        traj = Trajectory("gradient_flow", settings={"T": T, "rtol": rtol, "atol": atol, "method": method, "train_u": self.train_u})
+        self._tol = self.tol if self.tol is not None else max(SOLVE_TOL, FLOW_SOLVE_RATIO * rtol)
+        settings = {"T": T, "rtol": rtol, "atol": atol, "method": method, "train_u": self.train_u, "solve_tol": self._tol}
+        traj = Trajectory("gradient_flow", settings=settings)
         # the state (A, u, int lambda_min) stays one flat tensor on the network's device
         y = torch.cat([A0.ravel(), u0 if self.train_u else A0.new_empty(0), A0.new_zeros(1)])
 
@@ -325,7 +334,9 @@ class Trainer:
         ``record_every`` steps (t = k)."""
         A0 = self.net0.A.clone()
         A, u = A0.clone(), (self.net0.u.clone() if self.train_u else None)
-        traj = Trajectory("gradient_descent", settings={"eta": eta, "steps": steps, "train_u": self.train_u})
+        self._tol = SOLVE_TOL if self.tol is None else self.tol
+        settings = {"eta": eta, "steps": steps, "train_u": self.train_u, "solve_tol": self._tol}
+        traj = Trajectory("gradient_descent", settings=settings)
         with self._guard(traj):
             self._reset(A0)
             traj.snapshots.append(self._snapshot(0, A, u, A0, math.nan))
