@@ -28,15 +28,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _verify(*args: str, **kw) -> subprocess.Popen:
+    """``python -m verify ARGS`` as a child that a SIGINT interrupts, however this suite was
+    started: a shell without job control starts a background command (``nox -s tests &``) with
+    SIGINT ignored, a child inherits that, and Python then installs no KeyboardInterrupt
+    handler (the interrupt test failed so). A handled signal is reset to its default in the
+    child, so the parent handles it around the spawn."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "verify", *args],
-        cwd=kw.get("cwd", ROOT),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "verify", *args],
+            cwd=kw.get("cwd", ROOT),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _wait_for(predicate, timeout: float = 240.0, proc: subprocess.Popen | None = None) -> None:
