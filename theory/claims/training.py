@@ -154,9 +154,9 @@ class LossDecayPathwise(_RunClaim):
     factor = 2.0
     finding = (
         "refuted by this suite: gradient flow with relu'(0) = 0 slides along ReLU kinks (every run seen had units switching "
-        "100-190 times), and on a kink surface the Filippov velocity mixes both sides' gradients, so df/dt = -G r fails and "
-        "Gronwall with lambda_min(G) does not apply. Replay: n = 2, m = 256, gamma = 0.35, kappa = 2 reaches 1.039 at "
-        "rtol 1e-4 and 1.034 at rtol 1e-5 (not integrator error), five units stuck at |h| ~ 1e-4. The whp form TD-1 survives."
+        "100-230 times), and on a kink surface the Filippov velocity mixes both sides' gradients, so df/dt = -G r fails and "
+        "Gronwall with lambda_min(G) does not apply. Replay: n = 2, m = 256, gamma = 0.35, kappa = 2 reaches 1.045 at "
+        "rtol 1e-4 and 1.035 at rtol 1e-5 (not integrator error), five units stuck at |h| ~ 1e-4. The whp form TD-1 survives."
     )
     # the counterexample, checked on every run before the search
     examples = (TrainingSetting(n=2, d=3, gamma=0.35, kappa=2.0, data_seed=1, m=256, seed=108, horizon=5.0),)
