@@ -96,7 +96,7 @@ def test_evaluation_budget_stops_a_flow_with_its_trajectory():
 def test_the_sliding_finding_reproduces():
     """TD-1.path's recorded counterexample: the flow slides along kinks (a unit switches on and
     off at most integrator stages) and the trajectory-wise bound is exceeded by ~4%, far above
-    the integrator's tolerance (rtol 1e-5 gives 1.034, see the claim's ``finding``)."""
+    the integrator's tolerance (rtol 1e-5 gives 1.035, see the claim's ``finding``)."""
     claim = get("TD-1.path")
     (inst,) = claim.examples  # the recorded counterexample is checked on every run
     assert inst == TrainingSetting(n=2, d=3, gamma=0.35, kappa=2.0, data_seed=1, m=256, seed=108, horizon=5.0)
