@@ -127,8 +127,8 @@ class Trainer:
     """Trains ``net`` on (X, y); see the module docstring. ``tol``: relative residual of the
     forward and backward solves; by default 1e-12 for descents and :meth:`state`, and for a flow
     six orders below the integrator's rtol, at least 1e-12 (1e-10 at the catalog's rtol 1e-4,
-    whose global error is ~2e-3: solving to 1e-12 there bought nothing the records can show,
-    and cost 6% of a flow; benchmarks/README.md, "Session 13"). ``method``:
+    whose global error is ~2e-3: the looser solves move the records only within that error,
+    and save 12.5% of a flow; benchmarks/README.md, "Session 13"). ``method``:
     their solver; Picard by default, because every solve is warm-started from the previous
     state and then needs few steps, which Anderson's bookkeeping makes dearer, not fewer (the
     same trajectory to 10 digits; timings in benchmarks/README.md)."""
