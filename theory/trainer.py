@@ -152,7 +152,7 @@ class Trainer:
             raise ShapeError(f"y must have length n = {self.X.shape[0]}, got {self.y.shape[0]}")
         self.train_u = train_u
         self.tol = tol
-        self._tol = SOLVE_TOL if tol is None else tol  # what the current run solves to
+        self._tol = self._solve_tol()  # what the current run solves to
         self.method = method
         self.max_evaluations = max_evaluations  # a budget, so that a sliding flow cannot hang
         self._Z: torch.Tensor | None = None  # warm starts
@@ -164,6 +164,13 @@ class Trainer:
         self._rho_seen: float = -math.inf
         self._v: torch.Tensor | None = None
 
+    def _solve_tol(self, rtol: float | None = None) -> float:
+        """The solves' tolerance: the one given, else 1e-12, or for a flow of tolerance ``rtol``
+        six orders below it (at least 1e-12)."""
+        if self.tol is not None:
+            return self.tol
+        return SOLVE_TOL if rtol is None else max(SOLVE_TOL, FLOW_SOLVE_RATIO * rtol)
+
     # ---- one state -------------------------------------------------------------------
     def _net(self, A: torch.Tensor, u: torch.Tensor | None = None) -> ImplicitNetwork:
         n0 = self.net0
@@ -172,7 +179,7 @@ class Trainer:
     def state(self, A: torch.Tensor, u: torch.Tensor | None = None, *, certify: bool = False) -> State:
         """Everything at parameters (A, u): r, outputs, gradients, the Gram(s), its extreme
         eigenvalues (a :class:`State`). A and u are copied (the state's network owns them)."""
-        self._tol = SOLVE_TOL if self.tol is None else self.tol
+        self._tol = self._solve_tol()
         return self._evaluate(self._net(A, u), certify=certify)
 
     def _evaluate(self, net: ImplicitNetwork, *, certify: bool = False, grad_out: torch.Tensor | None = None) -> State:
@@ -287,7 +294,7 @@ class Trainer:
         times = np.linspace(0.0, T, 21) if times is None else np.asarray(times, dtype=float)
         m = self.net0.m
         A0, u0 = self.net0.A.clone(), self.net0.u.clone()
-        self._tol = self.tol if self.tol is not None else max(SOLVE_TOL, FLOW_SOLVE_RATIO * rtol)
+        self._tol = self._solve_tol(rtol)
         settings = {"T": T, "rtol": rtol, "atol": atol, "method": method, "train_u": self.train_u, "solve_tol": self._tol}
         traj = Trajectory("gradient_flow", settings=settings)
         # the state (A, u, int lambda_min) stays one flat tensor on the network's device
@@ -334,7 +341,7 @@ class Trainer:
         ``record_every`` steps (t = k)."""
         A0 = self.net0.A.clone()
         A, u = A0.clone(), (self.net0.u.clone() if self.train_u else None)
-        self._tol = SOLVE_TOL if self.tol is None else self.tol
+        self._tol = self._solve_tol()
         settings = {"eta": eta, "steps": steps, "train_u": self.train_u, "solve_tol": self._tol}
         traj = Trajectory("gradient_descent", settings=settings)
         with self._guard(traj):
