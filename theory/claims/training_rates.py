@@ -47,7 +47,7 @@ class _WidthSweep(RateClaim):
     budget = PerProfile(
         ci=Budget(grid=(256, 512, 1024), seeds=10),
         # 100 seeds (400 flows, ~3350 worker-seconds: 1761 s with --jobs 2 on 2 cores). With 30,
-        # TD-6's upper limit at the whole thorough catalog's level was -0.013 (seeds 0-29) and
+        # TD-6's upper limit at the whole thorough catalog's level was -0.042 (seeds 0-29) and
         # +0.094 (0-32): whether it showed a decay hung on three seeds (TD-6's per-seed slopes,
         # log |ratio - 1|, are heavy-tailed where the ratio crosses 1); TD-5 resolved +-0.15 to +-0.21.
         # With 100 (session 14, at that level): TD-5 -0.550 [-0.641, -0.460], TD-6 -0.496
